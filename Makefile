@@ -1,0 +1,67 @@
+# vae_mnist: the README's two quick-start commands are `make run` and `make test`.
+# Both set up a virtual environment (.venv) first; nothing is installed outside it but
+# Debian's Fashion-MNIST package (when run as root on Debian), which some tests read.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+
+# The offline copy of MNIST beside the checkout (these machines have no internet). Elsewhere,
+# leave VAE_MNIST_DATA unset and the loader downloads canonical MNIST once.
+SHARED_MNIST := $(abspath ../shared/data/mnist-22k)
+ifneq ($(wildcard $(SHARED_MNIST)/t10k-images-idx3-ubyte.gz),)
+export VAE_MNIST_DATA ?= $(SHARED_MNIST)
+endif
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install system-deps run test sync-check nbtest pytest bench lab clean execute
+
+install: $(VENV)/.installed
+$(VENV)/.installed: settings.ini setup.py constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,widgets]"
+	touch $@
+
+system-deps:
+	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null); } \
+	  || echo "note: Debian's dataset-fashion-mnist is not installed; the Fashion-MNIST tests will be skipped"
+
+# The main job (for now: load the data and write a labelled sample grid).
+run: install
+	$(BIN)/python -c "from vae_mnist.data import load_mnist, plot_samples, save_figure; \
+	(x, y), _ = load_mnist(); print('wrote', save_figure(plot_samples(x, y, n=48), '$(OUT)/samples.png'))"
+
+test: install system-deps sync-check nbtest pytest
+
+# Notebooks are the source: exporting and cleaning them must change nothing that is committed.
+sync-check: install
+	@before=$$(git status --porcelain; git diff | sha1sum); \
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean; \
+	after=$$(git status --porcelain; git diff | sha1sum); \
+	if [ "$$before" != "$$after" ]; then git status --short; \
+	  echo "nbdev_export/nbdev_clean changed files: edit nbs/, run them, and commit the result"; exit 1; fi
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers 2 --do_print
+
+pytest: install
+	$(BIN)/python -m pytest tests
+
+bench: install system-deps
+	$(BIN)/python bench/data_speed.py
+
+lab: install
+	$(BIN)/jupyter lab nbs
+
+clean:
+	rm -rf $(VENV) _docs _proc .pytest_cache .hypothesis
+
+# Re-run notebooks in place so their saved outputs (what the docs show) are fresh: make execute NB=nbs/01_data.ipynb
+NB ?= $(wildcard nbs/[0-9]*.ipynb) nbs/index.ipynb
+execute: install
+	cd nbs && TF_CPP_MIN_LOG_LEVEL=3 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=1800 $(patsubst nbs/%,%,$(NB))
+	$(BIN)/python tools/strip_tf_logs.py $(NB)
+	$(BIN)/nbdev_clean

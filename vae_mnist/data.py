@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import math
 import os
 import zlib
 import zipfile
@@ -20,12 +22,17 @@ import pandas as pd
 __all__ = ['IMAGE_SHAPE', 'CSV_COLUMNS', 'REMOTE', 'ENV_VARS', 'KNOWN_DIRS', 'IDX_NAMES', 'CSV_NAMES', 'NPZ_NAMES',
            'KNOWN_COUNTS', 'DataError', 'read_idx', 'check_images', 'check_labels', 'write_idx', 'read_csv',
            'write_csv', 'read_npz', 'RemoteFile', 'read_dataset', 'default_cache_dir', 'download', 'locate',
-           'load_mnist', 'normalize', 'flatten', 'train_val_split', 'make_dataset', 'plot_samples', 'save_figure']
+           'load_mnist', 'normalize', 'flatten', 'train_val_split', 'make_dataset', 'epoch_order', 'epoch_dataset',
+           'plot_samples', 'save_figure']
 
 # %% ../nbs/01_data.ipynb #a33a79ef
 class DataError(ValueError):
     "A dataset file is missing, unreadable or invalid; the message names the file and the problem."
     def __init__(self, path, problem): super().__init__(f"{path}: {problem}")
+
+def _why(e: Exception) -> str:
+    "An exception's message on one line (or its type's name when it has none)."
+    return ' '.join(str(e).split())[:200] or type(e).__name__
 
 # %% ../nbs/01_data.ipynb #e57997d1
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'),
@@ -40,7 +47,7 @@ def _read_bytes(path: Path) -> bytes:
     if not data: raise DataError(path, "file is empty")
     if data[:2] != b'\x1f\x8b': return data
     try: data = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as e: raise DataError(path, f"corrupt or truncated gzip ({e})") from None
+    except (OSError, EOFError, zlib.error) as e: raise DataError(path, f"corrupt or truncated gzip ({_why(e)})") from None
     if not data: raise DataError(path, "file is empty after gunzip")
     return data
 
@@ -53,10 +60,12 @@ def read_idx(path) -> np.ndarray: # an IDX file, gzipped or not
     dtype, ndim = np.dtype(_IDX_DTYPES[data[2]]), data[3]
     if ndim == 0 or len(data) < 4 + 4*ndim: raise DataError(path, f"IDX header truncated or declares {ndim} dimensions")
     shape = tuple(int(d) for d in np.frombuffer(data, '>u4', ndim, offset=4))
-    n_expected, n_found = int(np.prod(shape)) * dtype.itemsize, len(data) - 4 - 4*ndim
+    n_expected, n_found = math.prod(shape) * dtype.itemsize, len(data) - 4 - 4*ndim
     if n_expected != n_found:
         raise DataError(path, f"IDX header declares shape {shape} ({n_expected} bytes) but the file holds {n_found} bytes")
-    return np.frombuffer(data, dtype, offset=4 + 4*ndim).reshape(shape).astype(dtype.newbyteorder('='))
+    try: x = np.frombuffer(data, dtype, offset=4 + 4*ndim).reshape(shape)
+    except ValueError as e: raise DataError(path, f"IDX header declares shape {shape}, which numpy refuses ({_why(e)})") from None
+    return x.astype(dtype.newbyteorder('='))
 
 # %% ../nbs/01_data.ipynb #8ab9938c
 IMAGE_SHAPE = (28, 28)
@@ -95,35 +104,46 @@ def _atomic_write(path, write) -> Path:
     return path
 
 def write_idx(path, a) -> Path: # `.gz` suffix: gzipped
-    "Write array `a` (uint8) as an IDX file, atomically."
+    "Write array `a` (whole numbers 0-255) as an IDX file of unsigned bytes, atomically."
+    a = np.asarray(a)
+    if a.dtype != np.uint8 and (a.dtype.kind not in 'iuf' or not np.array_equal(a, np.clip(a, 0, 255).round())):
+        raise DataError(path, f"an IDX file of unsigned bytes holds whole numbers 0-255; this {a.dtype} array does not")
     a = np.ascontiguousarray(a, dtype=np.uint8)
     data = bytes([0, 0, 0x08, a.ndim]) + np.array(a.shape, '>u4').tobytes() + a.tobytes()
     if str(path).endswith('.gz'): data = gzip.compress(data, compresslevel=6)
     return _atomic_write(path, lambda p: Path(p).write_bytes(data))
 
 # %% ../nbs/01_data.ipynb #06c682b2
-def read_csv(path) -> tuple[np.ndarray, np.ndarray]: # a Kaggle-format CSV: `label`, then 784 pixel columns
+def _parse_csv(data: bytes, path) -> pd.DataFrame:
+    "The CSV as a DataFrame: straight into uint8 when every cell fits, else as pandas infers the columns."
+    try: # fast; pandas refuses values that do not fit (quietly: no warnings about the casts it tried)
+        with np.errstate(all='ignore'): return pd.read_csv(io.BytesIO(data), engine='c', dtype=np.uint8)
+    except Exception: pass # anything wrong: the careful parse below, and the checks after it, say what
+    try: return pd.read_csv(io.BytesIO(data), engine='c', low_memory=False)
+    except pd.errors.EmptyDataError: raise DataError(path, "file is empty (no header row)") from None
+    except (ValueError, OSError) as e: # pandas' ParserError and UnicodeDecodeError are ValueErrors
+        raise DataError(path, f"not a readable CSV ({_why(e)})") from None
+
+def read_csv(path) -> tuple[np.ndarray, np.ndarray]: # a Kaggle-format CSV, gzipped or not: `label`, then 784 pixel columns
     "Images (N, 28, 28) uint8 and labels (N,) uint8 from a Kaggle-format MNIST CSV."
-    try: df = pd.read_csv(path, engine='c', low_memory=False)
-    except FileNotFoundError: raise DataError(path, "no such file") from None
-    except pd.errors.EmptyDataError: raise DataError(path, "file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
-        raise DataError(path, f"not a readable CSV ({str(e).strip().splitlines()[-1]})") from None
+    df = _parse_csv(_read_bytes(path), path)
     cols = [str(c).strip().lower() for c in df.columns]
     if 'label' not in cols: raise DataError(path, "no 'label' column in the header")
     if len(cols) != 785: raise DataError(path, f"expected a label and 784 pixel columns, found {len(cols)} columns")
-    for c in df.columns[df.dtypes == object]:
-        bad = pd.to_numeric(df[c], errors='coerce').isna() & df[c].notna()
-        if bad.any():
+    if not isinstance(df.index, pd.RangeIndex): raise DataError(path, "row 2 has more fields than the header")
+    for c in df.columns[[d.kind not in 'iuf' for d in df.dtypes]]: # columns with text (or True/False) in them
+        num = pd.to_numeric(df[c].astype(str), errors='coerce')
+        if (bad := num.isna() & df[c].notna()).any():
             i = int(np.argmax(bad.to_numpy()))
             raise DataError(path, f"row {i+2}, column {c!r}: {str(df[c].iloc[i])[:20]!r} is not a number")
-    values = df.apply(pd.to_numeric, errors='coerce') if (df.dtypes == object).any() else df
-    if values.isna().to_numpy().any():
-        r, c = np.argwhere(values.isna().to_numpy())[0]
+        df[c] = num
+    arr = df.to_numpy()
+    if arr.dtype.kind == 'f' and np.isnan(arr).any():
+        r, c = np.argwhere(np.isnan(arr))[0]
         raise DataError(path, f"row {r+2}, column {df.columns[c]!r}: missing value")
     li = cols.index('label')
-    arr = values.to_numpy()
-    return check_images(np.delete(arr, li, axis=1), path), check_labels(arr[:, li], path)
+    x = np.concatenate([arr[:, :li], arr[:, li+1:]], axis=1)
+    return check_images(x, path), check_labels(arr[:, li], path)
 
 # %% ../nbs/01_data.ipynb #16ea0d26
 CSV_COLUMNS = ['label'] + [f"{i}x{j}" for i in range(1, 29) for j in range(1, 29)]
@@ -138,14 +158,17 @@ def write_csv(path, x, y) -> Path: # images (N, 28, 28) or (N, 784) uint8, label
 def read_npz(path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]: # a Keras-style `mnist.npz`
     "`((x_train, y_train), (x_test, y_test))` from an npz with those four arrays."
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with open(path, 'rb') as fh: # ours to close, whatever np.load makes of it (it leaks it on a bad zip)
+            f = np.load(fh, allow_pickle=False)
+            if not isinstance(f, np.lib.npyio.NpzFile): raise DataError(path, "holds a single .npy array, not an npz archive")
             missing = {'x_train', 'y_train', 'x_test', 'y_test'} - set(f.files)
             if missing: raise DataError(path, f"npz lacks the arrays {sorted(missing)}")
             arrays = {k: f[k] for k in ('x_train', 'y_train', 'x_test', 'y_test')}
     except FileNotFoundError: raise DataError(path, "no such file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as e:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
+            NotImplementedError, RuntimeError) as e: # zipfile's errors for unknown compression methods, encryption
         if isinstance(e, DataError): raise
-        raise DataError(path, f"not a readable npz ({e})") from None
+        raise DataError(path, f"not a readable npz ({_why(e)})") from None
     x_train, x_test = (check_images(arrays[k], f"{path}[{k}]") for k in ('x_train', 'x_test'))
     return ((x_train, check_labels(arrays['y_train'], f"{path}[y_train]", len(x_train))),
             (x_test, check_labels(arrays['y_test'], f"{path}[y_test]", len(x_test))))
@@ -231,16 +254,21 @@ def download(dataset: str = 'mnist', # 'mnist' or 'fashion_mnist'
             ) -> Path: # the folder holding the verified files
     "Fetch `dataset` into the cache with Keras's `get_file` (reused if present) and verify every file."
     from keras.utils import get_file
-    files = REMOTE[_check_name(dataset)] if files is None else files
+    _check_name(dataset)
+    files = REMOTE[dataset] if files is None else files
     cache_dir = Path(cache_dir or default_cache_dir())
-    folder = cache_dir/'datasets'/'vae_mnist'/dataset
+    try: cache_dir.mkdir(parents=True, exist_ok=True) # get_file saves to /tmp/.keras when `cache_dir` does not exist
+    except OSError: pass # (or is not writable: then `folder` follows it there)
+    subdir = f"datasets/vae_mnist/{dataset}"
+    folder = cache_dir/subdir
     for f in files:
-        try: path = Path(get_file(f.name, f.url, cache_dir=str(cache_dir), cache_subdir=str(folder.relative_to(cache_dir))))
+        try: path = Path(get_file(f.name, f.url, cache_dir=str(cache_dir), cache_subdir=subdir))
         except Exception as e:
-            raise DataError(f.url, f"download failed ({str(e).splitlines()[0][:200]}). Offline? Point at local files: "
+            raise DataError(f.url, f"download failed ({_why(e)}). Offline? Point at local files: "
                             f"load_mnist('/path/to/folder') or {ENV_VARS[dataset]}=/path/to/folder, a folder with the four "
                             f"IDX files (.gz or not), {' + '.join(CSV_NAMES[dataset])}, or {NPZ_NAMES[dataset]}") from None
         _verify(path, f)
+        folder = path.parent # where get_file saved it
     return folder
 
 # %% ../nbs/01_data.ipynb #4e5fea83
@@ -313,6 +341,24 @@ def make_dataset(x, y=None, # float images and (optionally) labels
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if shuffle: ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+# %% ../nbs/01_data.ipynb #36009bdf
+def epoch_order(n: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
+    "The indices of `n` images in epoch `epoch`'s seeded order, as (n // batch_size, batch_size) int32."
+    k = n // batch_size
+    if k == 0: raise ValueError(f"need at least one full batch: {n} images, batch_size {batch_size}")
+    return np.random.default_rng([seed, epoch]).permutation(n)[:k * batch_size].reshape(k, batch_size).astype(np.int32)
+
+# %% ../nbs/01_data.ipynb #374d8141
+def epoch_dataset(x, y=None, # float images, and labels or None
+                  batch_size: int = 16, seed: int = 0,
+                  first_epoch: int = 0, last_epoch: int = 1): # one element per epoch first_epoch .. last_epoch-1
+    "A `tf.data.Dataset` with one element per epoch: `({'images': x, 'index': order, 'labels': y},)`."
+    import tensorflow as tf
+    data = {'images': x} if y is None else {'images': x, 'labels': y}
+    orders = np.stack([epoch_order(len(x), batch_size, seed, e) for e in range(first_epoch, last_epoch)])
+    ds = tf.data.Dataset.zip(tf.data.Dataset.from_tensors(data).repeat(), tf.data.Dataset.from_tensor_slices(orders))
+    return ds.map(lambda d, index: ({**d, 'index': index},)).prefetch(1)
 
 # %% ../nbs/01_data.ipynb #020660eb
 def plot_samples(x, y=None, # images (N, 28, 28) or (N, 784), and their labels

@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,widgets]" --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,widgets]"
 	touch $@
 
 system-deps:

@@ -58,3 +58,8 @@ def fashion_dir() -> Path:
 def _no_user_cache(tmp_path, monkeypatch):
     "Every test gets its own Keras cache folder, so none reads or writes `~/.keras`."
     monkeypatch.setenv('KERAS_HOME', str(tmp_path/'keras_home'))
+
+
+def pytest_configure(config):
+    # Keras converts tensors with np.array(x, copy=False) under numpy 2; numpy warns on every conversion. Not ours.
+    config.addinivalue_line('filterwarnings', "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")

@@ -23,10 +23,16 @@ $(VENV)/.installed: settings.ini setup.py constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,widgets]"
 	touch $@
 
+# Debian packages the tests use: full-size Fashion-MNIST, and Chromium for the real-browser tests (Playwright
+# drives /usr/bin/chromium; it never downloads a browser). Installed only where we are root on Debian.
+SYSTEM_PACKAGES := dataset-fashion-mnist chromium
 system-deps:
-	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null); } \
-	  || echo "note: Debian's dataset-fashion-mnist is not installed; the Fashion-MNIST tests will be skipped"
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: not installed: $$missing (as root: apt-get install $$missing); tests that need them skip (fail under CI)"; fi; \
+	fi
 
 # The main job (for now: load the data and write a labelled sample grid).
 run: install

@@ -34,10 +34,9 @@ system-deps:
 	  else echo "note: not installed: $$missing (as root: apt-get install $$missing); tests that need them skip (fail under CI)"; fi; \
 	fi
 
-# The main job (for now: load the data and write a labelled sample grid).
+# The main job: 10,000 new labelled digits (1,000 of each) from the bundled conditional VAE, offline, and a preview.
 run: install
-	$(BIN)/python -c "from vae_mnist.data import load_mnist, plot_samples, save_figure; \
-	(x, y), _ = load_mnist(); print('wrote', save_figure(plot_samples(x, y, n=48), '$(OUT)/samples.png'))"
+	$(BIN)/vae-mnist generate --model cvae -n 10000 --out $(OUT)/synthetic.npz --preview $(OUT)/preview.png --force
 
 test: install system-deps sync-check nbtest pytest
 
@@ -59,12 +58,14 @@ bench: install system-deps
 	$(BIN)/python bench/data_speed.py
 	$(BIN)/python bench/train_speed.py
 	$(BIN)/python bench/train_speed.py --dataset fashion_mnist --epochs 2
+	$(BIN)/python bench/generate_speed.py
 
-# Re-train the models shipped in vae_mnist/assets/ (each with its model card); a few minutes.
+# Re-train the models shipped in vae_mnist/assets/ (each with its model card) and the digit classifier; a few minutes.
 PRETRAINED ?= seed mlp cvae
 pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.train import train_pretrained; \
 	d = load_mnist(); [print(n, train_pretrained(n, d)['test']) for n in '$(PRETRAINED)'.split()]"
+	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.generate import ship_classifier; print(ship_classifier(load_mnist()))"
 
 lab: install
 	$(BIN)/jupyter lab nbs

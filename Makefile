@@ -14,7 +14,7 @@ export VAE_MNIST_DATA ?= $(SHARED_MNIST)
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install system-deps run test sync-check nbtest pytest bench lab clean execute pretrained
+.PHONY: install system-deps run test sync-check nbtest pytest bench lab clean execute pretrained docs readme
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py constraints.txt
@@ -66,6 +66,16 @@ pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.train import train_pretrained; \
 	d = load_mnist(); [print(n, train_pretrained(n, d)['test']) for n in '$(PRETRAINED)'.split()]"
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.generate import ship_classifier; print(ship_classifier(load_mnist()))"
+
+# The docs site without Quarto or network: nbdev's notebook processing, then Sphinx + myst-nb into _docs/
+# (the site's JavaScript comes from npm packages pinned in tools/docs_js, installed on first use).
+# With Quarto installed, `nbdev_docs` builds the Quarto site from the same notebooks.
+docs: install
+	$(BIN)/python tools/build_docs.py
+
+# README.md (and the images in index_files/) from nbs/index.ipynb; with Quarto, nbdev_readme gives the same.
+readme: install
+	$(BIN)/python tools/build_readme.py
 
 lab: install
 	$(BIN)/jupyter lab nbs

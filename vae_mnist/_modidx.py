@@ -238,5 +238,4 @@ d = { 'settings': { 'branch': 'main',
                                    'vae_mnist.widgets._save_npz': ('explore.html#_save_npz', 'vae_mnist/widgets.py'),
                                    'vae_mnist.widgets.image_png': ('explore.html#image_png', 'vae_mnist/widgets.py'),
                                    'vae_mnist.widgets.png_array': ('explore.html#png_array', 'vae_mnist/widgets.py'),
-                                   'vae_mnist.widgets.tile': ('explore.html#tile', 'vae_mnist/widgets.py'),
-                                   'vae_mnist.widgets.to_uint8': ('explore.html#to_uint8', 'vae_mnist/widgets.py')}}}
+                                   'vae_mnist.widgets.tile': ('explore.html#tile', 'vae_mnist/widgets.py')}}}

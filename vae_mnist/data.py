@@ -98,7 +98,7 @@ def check_labels(y, path, n=None) -> np.ndarray: # labels as read; `n`: the numb
 def _atomic_write(path, write) -> Path:
     "Call `write(tmp_path)`, then rename the temporary file onto `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp_path = path.with_name(f".tmp-{os.getpid()}-{path.name}")  # same suffix: writers that go by it still work
     try: write(tmp_path); os.replace(tmp_path, path)
     finally: tmp_path.unlink(missing_ok=True)
     return path

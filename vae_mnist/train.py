@@ -16,23 +16,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .data import epoch_dataset, normalize
+from .data import _atomic_write, epoch_dataset, normalize
 from .model import VAE, VAEConfig, get_config
 
 # %% auto #0
 __all__ = ['TrainingError', 'EpochCheckpoint', 'train', 'describe_data', 'train_pretrained']
 
 # %% ../nbs/03_train.ipynb #0b7cc7a6
-def _atomic_save_model(model, path: Path):
-    "Save `model` to `path` (.keras) via a temporary file and a rename."
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try: model.save(tmp); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-
-def _atomic_write_text(path: Path, text: str):
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try: tmp.write_text(text); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+def _atomic_save_model(model, path: Path): _atomic_write(path, model.save)  # Keras wants the .keras suffix: kept
+def _atomic_write_text(path: Path, text: str): _atomic_write(path, lambda p: Path(p).write_text(text))
 
 def _write_history(out_dir: Path, history: list[dict]):
     "`history.json` (a list of per-epoch dicts) and `history.csv`, atomically."

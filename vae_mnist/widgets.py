@@ -12,17 +12,13 @@ import ipywidgets as widgets
 import numpy as np
 
 from .data import _atomic_write
+from .generate import to_uint8
 from .results import decode_point, interpolate, latent_2d, latent_codes, nearest, plot_digit, sample_digits, fit_pca
 
 # %% auto #0
-__all__ = ['to_uint8', 'tile', 'image_png', 'png_array', 'Explorer', 'SliderExplorer', 'ScatterPicker', 'Interpolator',
-           'DigitGenerator']
+__all__ = ['tile', 'image_png', 'png_array', 'Explorer', 'SliderExplorer', 'ScatterPicker', 'Interpolator', 'DigitGenerator']
 
 # %% ../nbs/05_explore.ipynb #8aa6f04d
-def to_uint8(img) -> np.ndarray:
-    "An image in [0, 1] as uint8 0-255, rounded and clipped."
-    return np.clip(np.round(np.asarray(img, 'float64') * 255), 0, 255).astype(np.uint8)
-
 def tile(images, ncols: int = 10) -> np.ndarray: # images (N, 28, 28)
     "One image of the `images` side by side, `ncols` per row (blank cells white after inversion)."
     images = np.asarray(images); n = len(images); nrows = -(-n // ncols)

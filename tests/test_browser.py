@@ -12,7 +12,6 @@ import io
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,22 +21,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _browser import CHROMIUM, CHROMIUM_ARGS, free_port, need
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / 'test-artifacts' / 'browser'
-CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run']
 
 
-def _need(ok: bool, what: str):
-    if ok: return
-    if os.environ.get('CI'): pytest.fail(f"CI must provide {what}")
-    pytest.skip(f"{what} is not available")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
 def _clean_copy(src: Path, dst: Path):
@@ -54,13 +43,13 @@ def _clean_copy(src: Path, dst: Path):
 @pytest.fixture
 def lab(tmp_path, mnist_dir):
     "A JupyterLab server on a free localhost port serving a temporary folder: yields (url of the notebook, token)."
-    _need(Path(CHROMIUM).is_file(), f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    need(Path(CHROMIUM).is_file(), f"Chromium at {CHROMIUM} (apt-get install chromium)")
     try: import playwright.sync_api  # noqa: F401
-    except ImportError: _need(False, "the playwright Python package (pip install playwright)")
+    except ImportError: need(False, "the playwright Python package (pip install playwright)")
     root, home = tmp_path / 'root', tmp_path / 'home'
     root.mkdir(); home.mkdir()
     _clean_copy(REPO / 'nbs' / '05_explore.ipynb', root / '05_explore.ipynb')
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ('MPLBACKEND', 'JUPYTER_CONFIG_DIR', 'JUPYTER_RUNTIME_DIR')}
     env.update(VAE_MNIST_DATA=str(mnist_dir), TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=str(REPO),
                JUPYTER_CONFIG_DIR=str(home / 'config'), JUPYTER_RUNTIME_DIR=str(home / 'runtime'),

@@ -23,18 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from _browser import CHROMIUM, CHROMIUM_ARGS, need
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / 'test-artifacts' / 'docs'
-CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run']
 SKIP_PAGES = {'genindex.html', 'search.html'}  # Sphinx's own pages (still visited for links; nothing to draw)
 
-
-def _need(ok: bool, what: str):
-    if ok: return
-    if os.environ.get('CI'): pytest.fail(f"CI must provide {what}")
-    pytest.skip(f"{what} is not available")
 
 
 def _importable(m: str) -> bool:
@@ -46,8 +40,8 @@ def _importable(m: str) -> bool:
 def site(tmp_path_factory):
     "The site, built from nbs/ by tools/build_docs.py into a temporary folder (or `DOCS_SITE`, one already built)."
     if os.environ.get('DOCS_SITE'): return Path(os.environ['DOCS_SITE']).resolve()
-    for m in ('sphinx', 'myst_nb', 'sphinx_book_theme'): _need(_importable(m), f"the Python package {m}")
-    _need((REPO / 'tools/docs_js/node_modules').exists() or shutil.which('npm'), "npm (for tools/docs_js)")
+    for m in ('sphinx', 'myst_nb', 'sphinx_book_theme'): need(_importable(m), f"the Python package {m}")
+    need((REPO / 'tools/docs_js/node_modules').exists() or shutil.which('npm'), "npm (for tools/docs_js)")
     tmp = tmp_path_factory.mktemp('docs')
     r = subprocess.run([sys.executable, 'tools/build_docs.py', '--out', str(tmp / '_docs'), '--proc', str(tmp / '_proc')],
                        cwd=REPO, capture_output=True, text=True, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'})
@@ -89,8 +83,8 @@ _CHECKS = '''() => {
 @pytest.fixture(scope='session')
 def pages(site, server):
     "Every page opened in Chromium: {page file: what the browser saw}."
-    _need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
-    _need(_importable('playwright'), "the Python package playwright")
+    need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    need(_importable('playwright'), "the Python package playwright")
     from playwright.sync_api import sync_playwright
     if ARTIFACTS.exists(): shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)

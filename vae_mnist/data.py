@@ -103,13 +103,17 @@ def _atomic_write(path, write) -> Path:
     finally: tmp_path.unlink(missing_ok=True)
     return path
 
+def _idx_header(shape) -> bytes:
+    "The IDX header of a uint8 array of `shape`: magic (0, 0, 0x08, ndim), then each size as big-endian uint32."
+    return bytes([0, 0, 0x08, len(shape)]) + np.array(shape, '>u4').tobytes()
+
 def write_idx(path, a) -> Path: # `.gz` suffix: gzipped
     "Write array `a` (whole numbers 0-255) as an IDX file of unsigned bytes, atomically."
     a = np.asarray(a)
     if a.dtype != np.uint8 and (a.dtype.kind not in 'iuf' or not np.array_equal(a, np.clip(a, 0, 255).round())):
         raise DataError(path, f"an IDX file of unsigned bytes holds whole numbers 0-255; this {a.dtype} array does not")
     a = np.ascontiguousarray(a, dtype=np.uint8)
-    data = bytes([0, 0, 0x08, a.ndim]) + np.array(a.shape, '>u4').tobytes() + a.tobytes()
+    data = _idx_header(a.shape) + a.tobytes()
     if str(path).endswith('.gz'): data = gzip.compress(data, compresslevel=6)
     return _atomic_write(path, lambda p: Path(p).write_bytes(data))
 

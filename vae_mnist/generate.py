@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import CSV_COLUMNS, IDX_NAMES, check_images, check_labels
+from .data import CSV_COLUMNS, IDX_NAMES, _atomic_write, _idx_header, check_images, check_labels
 from .model import VAE, load_pretrained, pretrained_dir
 
 # %% auto #0
@@ -92,12 +92,11 @@ def ship_classifier(data, # `((x_train, y_train), (x_test, y_test))` as from `lo
     clf = train_classifier(x, y, steps=steps, seed=seed)
     seconds = time.perf_counter() - t0
     d = Path(assets_dir or pretrained_dir()); d.mkdir(parents=True, exist_ok=True)
-    tmp = d/'.classifier.tmp.keras'
-    clf.save(tmp); _atomic_replace(tmp, d/'classifier.keras')
+    _atomic_write(d/'classifier.keras', clf.save)
     card = dict(name='classifier', arch='mlp 784-256-128-10, dropout 0.2', n_train=len(x), n_test=len(x_test),
                 steps=steps, batch_size=128, seed=seed, train_seconds=round(seconds, 1),
                 test_accuracy=round(float((classify(clf, x_test)[0] == y_test).mean()), 4), keras=keras.__version__)
-    (d/'.classifier.tmp.json').write_text(json.dumps(card, indent=1)); _atomic_replace(d/'.classifier.tmp.json', d/'classifier.json')
+    _atomic_write(d/'classifier.json', lambda p: Path(p).write_text(json.dumps(card, indent=1)))
     return card
 
 def load_classifier(path=None) -> keras.Model: # default: the shipped `assets/classifier.keras`
@@ -283,8 +282,6 @@ DatasetWriter._open_npz, DatasetWriter._write_npz, DatasetWriter._close_npz = _o
 DatasetWriter._open_csv, DatasetWriter._write_csv, DatasetWriter._close_csv = _open_csv, _write_csv, _close_csv
 
 # %% ../nbs/06_generate.ipynb #17b45207
-def _idx_header(shape) -> bytes: return bytes([0, 0, 0x08, len(shape)]) + np.array(shape, '>u4').tobytes()
-
 def _open_idx(self, compress):
     if not 0 < self.n_test < self.n: raise ValueError(f"the IDX layout needs 1 <= n_test < n (n={self.n}, n_test={self.n_test})")
     self.tmp.mkdir()

@@ -22,8 +22,8 @@ import pandas as pd
 __all__ = ['IMAGE_SHAPE', 'CSV_COLUMNS', 'REMOTE', 'ENV_VARS', 'KNOWN_DIRS', 'IDX_NAMES', 'CSV_NAMES', 'NPZ_NAMES',
            'KNOWN_COUNTS', 'DataError', 'read_idx', 'check_images', 'check_labels', 'write_idx', 'read_csv',
            'write_csv', 'read_npz', 'RemoteFile', 'read_dataset', 'default_cache_dir', 'download', 'locate',
-           'load_mnist', 'normalize', 'flatten', 'train_val_split', 'make_dataset', 'epoch_order', 'epoch_dataset',
-           'plot_samples', 'save_figure']
+           'load_mnist', 'normalize', 'as_float', 'flatten', 'train_val_split', 'make_dataset', 'epoch_order',
+           'epoch_dataset', 'plot_samples', 'save_figure']
 
 # %% ../nbs/01_data.ipynb #a33a79ef
 class DataError(ValueError):
@@ -317,6 +317,10 @@ KNOWN_COUNTS = { # per-class counts of known copies of MNIST, keyed by (dataset,
 def normalize(x) -> np.ndarray: # uint8 images
     "Pixels as float32 in [0, 1]."
     return np.asarray(x, dtype=np.float32) / np.float32(255)
+
+def as_float(x) -> np.ndarray: # uint8 images, or floats already in [0, 1]
+    "Images as float32 in [0, 1]: uint8 pixels are normalized, floats are taken as they are."
+    return normalize(x) if np.asarray(x).dtype == np.uint8 else np.asarray(x, dtype=np.float32)
 
 def flatten(x) -> np.ndarray: # images (N, 28, 28)
     "Images as (N, 784) row vectors."

@@ -11,8 +11,8 @@ import time
 import numpy as np
 from keras import ops
 
-from .data import normalize
-from .generate import (Synthetic, classifier_features, classify, generate, load_classifier, predict_proba,
+from .data import as_float
+from .generate import (Synthetic, classifier_features, classify, generate, load_classifier,
                                 train_classifier)
 from .model import VAE, reconstruction_loss
 
@@ -27,7 +27,7 @@ def _decoder_logits(model: VAE, z, y=None):
     if model.config.conditional: ins = [ins, ops.one_hot(ops.convert_to_tensor(np.asarray(y, 'int32')), model.config.n_classes)]
     return ops.reshape(model.decoder(ins, training=False), (len(z), 784))
 
-def _images(x) -> np.ndarray: return normalize(x).reshape(-1, 784) if np.asarray(x).dtype == np.uint8 else np.asarray(x, 'float32').reshape(-1, 784)
+def _images(x) -> np.ndarray: return as_float(x).reshape(-1, 784)
 
 def neg_elbo(model: VAE, x, y=None, # images (uint8, or floats in [0, 1]) and, for a cvae, their labels
              seed: int = 0, batch_size: int = 2000) -> dict: # mean per image: loss, reconstruction, kl

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import normalize
+from .data import as_float, normalize
 
 # %% auto #0
 __all__ = ['latent_codes', 'PCA', 'fit_pca', 'latent_2d', 'plot_latent', 'decode_point', 'plot_digit', 'latent_grid',
@@ -21,8 +21,7 @@ def latent_codes(model, x, # a VAE and images (N, 28, 28) uint8 or float in [0, 
                  y=None): # labels, needed by a conditional model
     "The codes `z_mean` (N, latent_dim) of images `x`."
     if model.config.conditional and y is None: raise ValueError("a conditional model needs the labels y to encode")
-    x = normalize(x) if np.asarray(x).dtype == np.uint8 else np.asarray(x, 'float32')
-    return model.encode(x, y if model.config.conditional else None)[0]
+    return model.encode(as_float(x), y if model.config.conditional else None)[0]
 
 # %% ../nbs/04_results.ipynb #c0622e6d
 @dataclass
@@ -125,7 +124,7 @@ def plot_reconstructions(x, x_hat, # originals and reconstructions
                          n: int = 12, title: str | None = None):
     "A matplotlib figure: originals on the top row, their reconstructions below."
     import matplotlib.pyplot as plt
-    x = normalize(x[:n]) if np.asarray(x).dtype == np.uint8 else np.asarray(x[:n])
+    x = as_float(x[:n])
     fig, axes = plt.subplots(2, n, figsize=(n * 0.8, 1.9), squeeze=False)
     for j in range(n):
         for i, img in enumerate((x[j], x_hat[j])):

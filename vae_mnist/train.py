@@ -9,14 +9,13 @@ import csv
 import io
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from .data import _atomic_write, epoch_dataset, normalize
+from .data import _atomic_write, as_float, epoch_dataset
 from .model import VAE, VAEConfig, get_config
 
 # %% auto #0
@@ -61,7 +60,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 # %% ../nbs/03_train.ipynb #adcc1cae
 def _prepare(x, y, config):
     "Float32 images in [0, 1] with the model's input shape, and int32 labels (or None)."
-    x = normalize(x) if np.asarray(x).dtype == np.uint8 else np.asarray(x, 'float32')
+    x = as_float(x)
     x = x.reshape(len(x), 784) if config.arch == 'mlp' else x.reshape(len(x), 28, 28, 1)
     return x, (np.asarray(y, 'int32') if config.conditional else None)
 

@@ -4,16 +4,23 @@ Both sides train in fresh processes, one after the other: the seed's Keras-2 cod
 (`bench/seed_reference.py`), then `vae_mnist.train.train(get_config('seed'), ...)`. Same data (the training
 images the loader finds, validated on the 10,000 test images), batch 16, 25 epochs, Adam 1e-3.
 
-Timed on each side: the seed's `fit` call; our whole `train()` call, which also compiles, checkpoints every
-epoch and writes the history (interpreter start and imports are outside both). The seed's `fit` sometimes
-stalls for ~40 s outside its epochs (seen in 2 of 3 runs on one day, in none on another; the process sleeps),
-so the ratios are also printed against the sum of the seed's epoch times, which such a stall cannot inflate. Quality: the test loss, the
-mean over the test images of 784*MSE + KL with a sampled z. The seed's own KL term reads log(sigma) as a
-log-variance, which under-counts the KL of the distribution it really samples from; both its reported and
-its true loss are printed, and "time to the seed's loss" uses the true one (the negative ELBO, the quantity
-our preset reports).
+Timed on each side, once the data is in memory: the seed's model build and `fit` call; our whole `train()` call,
+which builds, compiles, checkpoints every epoch and writes the history. Ours runs `--repeats` times (same seed,
+so the same losses) and its median is reported. The seed's `fit` sometimes stalls outside its epochs (~40 s in
+2 of 3 runs on one day, none on another; the process sleeps). Our own `fit` stalled the same way (~2.4 s, in 3 of
+5 runs) until `epoch_dataset` turned off tf.data's autotuning, whose thread held up deleting the iterator; the
+seed's Keras-2 `fit` makes a new tf.data iterator every epoch, which would explain its longer stalls, but we run it
+as written. So the ratios are printed against both the seed's wall time and the sum of its epoch times alone, which
+such a stall cannot inflate.
+
+Quality: the test loss, the mean over the test images of 784*MSE + KL with a sampled z. The seed's own KL term
+reads log(sigma) as a log-variance, which under-counts the KL of the distribution it really samples from; both its
+reported and its true loss are printed, and "time to the seed's loss" uses the true one (the negative ELBO, the
+quantity our preset reports). The issue's target: the `seed` preset reaches the seed's test loss in at most 1/8 of
+the seed's wall time; the last line says whether this run met it.
 
     python bench/train_speed.py                          # MNIST (the offline 22,699 here): ~2 minutes
+    python bench/train_speed.py --seeds 3                # the seed's seed-to-seed spread too: ~4 minutes
     python bench/train_speed.py --dataset fashion_mnist --epochs 2   # seconds per epoch on 60,000 images
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
@@ -24,9 +31,10 @@ sys.path.insert(0, str(REPO/'bench'))
 from seed_reference import SHARED_MNIST, run_seed  # noqa: E402
 
 
-def run_ours(epochs=25, seed=0, dataset='mnist', preset='seed') -> dict:
+def run_ours(epochs=25, seed=0, dataset='mnist', preset='seed', xla_flags=None) -> dict:
     "Train our preset in a fresh process; its timings and history as a dict."
     env = dict(os.environ, PYTHONPATH=str(REPO))
+    if xla_flags is not None: env['XLA_FLAGS'] = xla_flags
     env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     if dataset == 'mnist' and 'VAE_MNIST_DATA' not in env and (SHARED_MNIST/'t10k-images-idx3-ubyte.gz').exists():
         env['VAE_MNIST_DATA'] = str(SHARED_MNIST)
@@ -69,44 +77,50 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=25)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--seeds', type=int, default=1, help="train the seed with this many random seeds, to see its seed-to-seed spread")
+    ap.add_argument('--repeats', type=int, default=3, help="train ours this many times (same seed: same losses; timings vary)")
     ap.add_argument('--dataset', default='mnist', choices=['mnist', 'fashion_mnist'])
     ap.add_argument('--preset', default='seed')
+    ap.add_argument('--xla-flags', help="XLA_FLAGS for our runs, e.g. '--xla_backend_optimization_level=1' (not a default: see README)")
     ap.add_argument('--json', help='also write all figures to this file')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker: return _worker(a.epochs, a.seed, a.dataset, a.preset)
-    print(f"training {a.epochs} epochs of the seed (tf-keras, {a.seeds} random seed(s)) and of preset {a.preset!r} "
-          f"on {a.dataset}, batch 16 ...", flush=True)
+    print(f"training {a.epochs} epochs of the seed (tf-keras, {a.seeds} random seed(s)), then {a.repeats} run(s) of preset "
+          f"{a.preset!r}{f' with XLA_FLAGS={a.xla_flags!r}' if a.xla_flags else ''}, on {a.dataset}, batch 16 ...", flush=True)
     seeds = [run_seed(epochs=a.epochs, seed=a.seed + i, dataset=a.dataset) for i in range(a.seeds)]
-    s = seeds[0]
-    o = run_ours(epochs=a.epochs, seed=a.seed, dataset=a.dataset, preset=a.preset)
+    ours = [run_ours(a.epochs, a.seed, a.dataset, a.preset, a.xla_flags) for _ in range(a.repeats)]
+    s, o = seeds[0], sorted(ours, key=lambda r: r['train_s'])[len(ours) // 2]  # our median run by wall time
+    s_wall = s['build_s'] + s['fit_s']     # the seed's model build and `fit`: what our `train()` call covers
+    s_epochs = sum(s['epoch_times'])       # its epochs alone (see the module docstring)
     print(f"\n{'':34}{'seed as written':>18}{'ours':>12}{'ratio':>10}")
     row = lambda name, sv, ov, fmt='.2f': print(f"{name:34}{sv:>18{fmt}}{ov:>12{fmt}}{ov / sv:>10.3f}")
     print(f"{'training images':34}{s['n_train']:>18}{o['n_train']:>12}")
-    row('wall seconds, all epochs', s['fit_s'], o['train_s'])
+    row('wall seconds: build + all epochs', s_wall, o['train_s'])
     row('seconds per epoch (median)', s['epoch_s'], o['epoch_s'], '.3f')
     row('test loss, as each reports it', s['test_loss'], o['test_loss'])
     row('test loss, true KL (neg. ELBO)', s['test_loss_true'], o['test_loss'])
     print(f"{'  reconstruction / KL':34}{s['test_recon']:>10.2f} / {s['test_kl_true']:<5.2f}{o['test_recon']:>6.2f} / {o['test_kl']:<5.2f}")
+    print(f"the seed: build {s['build_s']:.2f} s, fit {s['fit_s']:.2f} s, of which its epochs {s_epochs:.2f} s; "
+          f"ours, wall seconds of {len(ours)} runs: {', '.join(format(r['train_s'], '.2f') for r in ours)}")
     true = [r['test_loss_true'] for r in seeds]
     if len(seeds) > 1:
-        print(f"seed's true test loss over {len(seeds)} random seeds: {', '.join(f'{v:.2f}' for v in true)} "
-              f"(mean {statistics.mean(true):.2f}); wall seconds {', '.join(format(r['fit_s'], '.1f') for r in seeds)}")
+        print(f"the seed's true test loss over {len(seeds)} random seeds: {', '.join(f'{v:.2f}' for v in true)} "
+              f"(median {statistics.median(true):.2f}); wall seconds {', '.join(format(r['build_s'] + r['fit_s'], '.1f') for r in seeds)}")
     targets = [("the seed's true test loss", s['test_loss_true'])]
-    if len(seeds) > 1: targets += [("the worst of its seeds (seed-to-seed noise)", max(true))]
+    if len(seeds) > 1: targets += [(f"the median of its {len(seeds)} seeds", statistics.median(true))]
+    verdict = None
     for name, target in targets:
-        hit = _time_to(o, target)
-        if hit is None: print(f"\nours never reached {name}, {target:.2f}, in {a.epochs} epochs")
-        else: print(f"\nours reached {name}, {target:.2f}, after epoch {hit[0]}, at {hit[1]:.2f} s: "
-                    f"{hit[1] / s['fit_s']:.3f} of the seed's wall time (1/{s['fit_s'] / hit[1]:.1f})")
-    print(f"all {a.epochs} epochs: ours takes {o['train_s'] / s['fit_s']:.3f} of the seed's wall time (1/{s['fit_s'] / o['train_s']:.1f})")
-    # The seed's `fit` has been seen to stall for ~40 s outside its epochs in some runs (the process sleeps; its
-    # epochs don't slow down). Against the sum of its epoch times alone the comparison cannot flatter us:
-    epochs_s = sum(s['epoch_times'])
-    hit = _time_to(o, s['test_loss_true'])
-    print(f"\nthe seed's epochs alone took {epochs_s:.2f} s (its fit: {s['fit_s']:.2f} s); against that: all epochs "
-          f"1/{epochs_s / o['train_s']:.1f}" + (f", to the seed's true test loss 1/{epochs_s / hit[1]:.1f}" if hit else ""))
-    if a.json: Path(a.json).parent.mkdir(parents=True, exist_ok=True); Path(a.json).write_text(json.dumps(dict(seed=seeds, ours=o), indent=1))
+        hits = [_time_to(r, target) for r in ours]
+        if any(h is None for h in hits):
+            print(f"\nours did not reach {name}, {target:.2f}, in {a.epochs} epochs"); verdict = verdict or False; continue
+        epoch, t = hits[0][0], statistics.median(h[1] for h in hits)
+        print(f"\nours reached {name}, {target:.2f}, after epoch {epoch}, at {t:.2f} s (median of {len(ours)}): "
+              f"1/{s_wall / t:.1f} of the seed's wall time, 1/{s_epochs / t:.1f} of its epochs alone")
+        if verdict is None: verdict = t <= s_wall / 8
+    print(f"all {a.epochs} epochs: ours takes 1/{s_wall / o['train_s']:.1f} of the seed's wall time, 1/{s_epochs / o['train_s']:.1f} of its epochs alone")
+    if a.preset == 'seed' and a.dataset == 'mnist':
+        print(f"target (the seed's test loss in at most 1/8 of the seed's wall time): {'met' if verdict else 'NOT met'}")
+    if a.json: Path(a.json).parent.mkdir(parents=True, exist_ok=True); Path(a.json).write_text(json.dumps(dict(seed=seeds, ours=ours), indent=1))
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ import pytest
 
 from vae_mnist.model import get_config
 from vae_mnist.data import epoch_dataset, epoch_order
-from vae_mnist.train import TrainingError, train
+from vae_mnist.train import TrainingError, load_checkpoint, train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def test_seeded_runs_are_reproducible(data, tmp_path):
 
 def test_epoch_order_depends_only_on_seed_and_epoch():
     full = [epoch_order(100, 16, seed=3, epoch=e) for e in range(4)]
-    tail = [e[0]['index'].numpy() for e in epoch_dataset(np.zeros((100, 1), 'float32'), None, 16, 3, 2, 4)]
+    tail = [e[1]['index'].numpy() for e in epoch_dataset(np.zeros((100, 1), 'float32'), None, 16, 3, 2, 4)]
     np.testing.assert_array_equal(full[2:], tail)
     assert full[0].shape == (6, 16) and len(np.unique(full[0])) == 96
     assert not np.array_equal(full[0], full[1])
@@ -99,7 +99,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(data, tmp_path):
     with pytest.raises(TrainingError, match=r'loss became nan in epoch 3.*the last good checkpoint \(epoch 2\) is kept'):
         train('seed', data, tmp_path, epochs=5, verbose=0, callbacks=[Poison()])
     assert len(json.loads((tmp_path/'history.json').read_text())) == 2
-    w = keras.saving.load_model(tmp_path/'checkpoint.keras').get_weights()
+    w = load_checkpoint(tmp_path).get_weights()
     assert all(np.isfinite(a).all() for a in w)
 
 
@@ -116,3 +116,27 @@ def test_different_config_is_refused(data, tmp_path):
         train(get_config('seed', latent_dim=3), data, tmp_path, epochs=1, verbose=0)
     _, h = train(get_config('seed', latent_dim=3), data, tmp_path, epochs=1, verbose=0, resume=False)
     assert len(h) == 1
+
+
+def test_checkpoint_carries_its_own_history(data, tmp_path):
+    "A run killed after writing checkpoint.npz but before history.json resumes from the checkpoint's own history."
+    clean, _ = train('seed', data, tmp_path/'clean', epochs=3, verbose=0)
+    out = tmp_path/'cut'
+    train('seed', data, out, epochs=2, verbose=0)
+    (out/'history.json').write_text(json.dumps(json.loads((out/'history.json').read_text())[:1]))  # stale, as after a kill
+    resumed, history = train('seed', data, out, epochs=3, verbose=0)
+    assert [h['epoch'] for h in history] == [1, 2, 3]
+    for a, b in zip(clean.get_weights(), resumed.get_weights()): np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_damaged_run_folder_is_named_not_replaced(data, tmp_path):
+    train('seed', data, tmp_path, epochs=1, verbose=0)
+    good = (tmp_path/'checkpoint.npz').read_bytes()
+    (tmp_path/'checkpoint.npz').write_bytes(good[:len(good) // 2])
+    with pytest.raises(TrainingError, match=r'checkpoint\.npz: not a readable checkpoint'):
+        train('seed', data, tmp_path, epochs=2, verbose=0)
+    assert (tmp_path/'checkpoint.npz').read_bytes() == good[:len(good) // 2], "the damaged checkpoint was overwritten"
+    (tmp_path/'config.json').write_text('{not json')
+    with pytest.raises(TrainingError, match=r'config\.json: not a readable config'):
+        train('seed', data, tmp_path, epochs=2, verbose=0)
+    with pytest.raises(TrainingError, match='no checkpoint.npz'): load_checkpoint(tmp_path/'nothing-here')

@@ -140,10 +140,12 @@ def build_decoder(config: VAEConfig) -> keras.Model:
     return keras.Model(inputs, logits, name='decoder')
 
 # %% ../nbs/02_model.ipynb #2851c9c6
-def _train_epoch(model, images, index, labels=None):
-    "One optimizer step per row of `index` (K, B), each on the batch `images[index[i]]`, in one TensorFlow loop."
+def _train_epoch(model, data):
+    """One optimizer step per row of `data['index']` (K, B), on the batch `images[index[i]]`, in one TensorFlow
+    loop; then, if `data` has `val_images`/`val_index`, the validation terms. The epoch's metrics as a dict."""
     import tensorflow as tf
     if not model.optimizer.built: model.optimizer.build(model.trainable_variables)
+    images, index, labels = data['images'], data['index'], data.get('labels')
     def step(i, sums):
         xb = ops.take(images, index[i], axis=0)
         inputs = xb if labels is None else (xb, ops.take(labels, index[i], axis=0))
@@ -154,7 +156,23 @@ def _train_epoch(model, images, index, labels=None):
     k = tf.shape(index)[0]
     _, sums = tf.while_loop(lambda i, s: i < k, step, (tf.constant(0), tf.zeros(3)), parallel_iterations=1)
     for t, v in zip(model.trackers, ops.unstack(sums)): t.update_state(v / ops.cast(k, 'float32'), ops.cast(k, 'float32'))
-    return model.compute_metrics(None, None, None)
+    logs = model.compute_metrics(None, None, None)
+    if 'val_index' in data: logs.update(_validate(model, data['val_images'], data['val_index'], data.get('val_labels')))
+    return logs
+
+def _validate(model, images, index, labels=None):
+    "Mean loss terms over the images that `index` (C, B) picks, a row at a time in one TensorFlow loop; -1 is padding."
+    import tensorflow as tf
+    def chunk(i, sums):
+        keep, rows = ops.cast(index[i] >= 0, 'float32'), ops.maximum(index[i], 0)
+        xb = ops.take(images, rows, axis=0)
+        inputs = xb if labels is None else (xb, ops.take(labels, rows, axis=0))
+        rec, kl = model.sample_terms(inputs, model(inputs, training=False))
+        return i + 1, sums + ops.stack([ops.sum(rec * keep), ops.sum(kl * keep), ops.sum(keep)])
+    c = tf.shape(index)[0]
+    _, s = tf.while_loop(lambda i, s: i < c, chunk, (tf.constant(0), tf.zeros(3)), parallel_iterations=1)
+    rec, kl = s[0] / s[2], s[1] / s[2]
+    return {'val_loss': rec + model.config.beta * kl, 'val_reconstruction': rec, 'val_kl': kl}
 
 # %% ../nbs/02_model.ipynb #27d403bf
 @keras.saving.register_keras_serializable(package='vae_mnist')
@@ -182,10 +200,14 @@ class VAE(keras.Model):
         return {'x_hat': ops.reshape(ops.sigmoid(logits), (-1, 28, 28)), 'logits': logits,
                 'z_mean': z_mean, 'z_log_var': z_log_var}
 
+    def sample_terms(self, x, y_pred):
+        "Per image: the reconstruction term and the KL, each of shape (batch,)."
+        return (reconstruction_loss(self._split(x)[0], y_pred['logits'], self.config.likelihood),
+                kl_divergence(y_pred['z_mean'], y_pred['z_log_var']))
+
     def loss_terms(self, x, y_pred):
         "Batch means of the negative ELBO (reconstruction + beta * KL), the reconstruction term and the KL."
-        rec = ops.mean(reconstruction_loss(self._split(x)[0], y_pred['logits'], self.config.likelihood))
-        kl = ops.mean(kl_divergence(y_pred['z_mean'], y_pred['z_log_var']))
+        rec, kl = (ops.mean(t) for t in self.sample_terms(x, y_pred))
         return rec + self.config.beta * kl, rec, kl
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -195,10 +217,10 @@ class VAE(keras.Model):
         return terms[0]
 
     def train_step(self, data):
-        "Keras's step for one batch; for `{'images', 'index', 'labels'}`, a whole epoch in one call (TensorFlow)."
-        x = data[0] if isinstance(data, tuple) else data
-        if not (isinstance(x, dict) and 'index' in x): return super().train_step(data)
-        return _train_epoch(self, x['images'], x['index'], x.get('labels'))
+        "Keras's step for one batch; for dicts holding `images` and `index` (and more), a whole epoch in one call."
+        parts = data if isinstance(data, tuple) else (data,)
+        epoch = {k: v for p in parts if isinstance(p, dict) for k, v in p.items()}
+        return _train_epoch(self, epoch) if 'index' in epoch else super().train_step(data)
 
     @property
     def metrics(self): return list(self.trackers)

@@ -10,16 +10,18 @@ import io
 import json
 import math
 import time
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
+from keras import ops
 
 from .data import _atomic_write, as_float, epoch_dataset
 from .model import VAE, VAEConfig, get_config
 
 # %% auto #0
-__all__ = ['TrainingError', 'EpochCheckpoint', 'train', 'describe_data', 'train_pretrained']
+__all__ = ['TrainingError', 'EpochCheckpoint', 'load_checkpoint', 'train', 'describe_data', 'train_pretrained']
 
 # %% ../nbs/03_train.ipynb #0b7cc7a6
 def _atomic_save_model(model, path: Path): _atomic_write(path, model.save)  # Keras wants the .keras suffix: kept
@@ -33,10 +35,35 @@ def _write_history(out_dir: Path, history: list[dict]):
     w.writeheader(); w.writerows(history)
     _atomic_write_text(out_dir/'history.csv', buf.getvalue())
 
-# %% ../nbs/03_train.ipynb #569e6a61
+# %% ../nbs/03_train.ipynb #673f7d09
 class TrainingError(RuntimeError):
-    "Training cannot go on (a NaN loss, or an `out_dir` holding a different run); the message says what to do."
+    "Training cannot go on (a NaN loss, or an `out_dir` holding a different or damaged run); the message says what to do."
 
+def _state(model) -> list:
+    "The variables a run needs to go on: the model's (weights, the sampler's noise state), then its optimizer's."
+    return [*model.variables, *model.optimizer.variables]
+
+def _save_checkpoint(model, history: list[dict], path: Path):
+    "The values of `_state(model)` and the history so far, as one `.npz`, written atomically."
+    arrays = {f'v{i}': ops.convert_to_numpy(v) for i, v in enumerate(_state(model))}
+    _atomic_write(path, lambda p: np.savez(p, history=np.array(json.dumps(history)), **arrays))
+
+def _load_checkpoint(model, path: Path) -> list[dict]:
+    "Set `model`'s variables (it and its optimizer built) from a checkpoint; returns the checkpoint's history."
+    state = _state(model)
+    try:
+        with np.load(path) as f:
+            arrays, history, names = [f[f'v{i}'] for i in range(len(state))], json.loads(str(f['history'])), f.files
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise TrainingError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e}); "
+                            "train into a new out_dir, or pass resume=False to start afresh") from None
+    if len(names) != len(state) + 1 or any(a.shape != tuple(v.shape) for a, v in zip(arrays, state)):
+        raise TrainingError(f"{path}: its variables do not fit the model in config.json; "
+                            "train into a new out_dir, or pass resume=False to start afresh")
+    for v, a in zip(state, arrays): v.assign(a)
+    return history
+
+# %% ../nbs/03_train.ipynb #569e6a61
 class EpochCheckpoint(keras.callbacks.Callback):
     "After each epoch: stop on a non-finite loss, else checkpoint the model and append to the history."
     def __init__(self, out_dir: Path, history: list[dict], epochs: int, verbose: int = 1):
@@ -53,7 +80,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.bad, self.model.stop_training = (epoch + 1, logs), True
             return
         self.history.append({'epoch': epoch + 1, **logs, 'seconds': round(time.perf_counter() - self.t0, 4)})
-        _atomic_save_model(self.model, self.out_dir/'checkpoint.keras')
+        _save_checkpoint(self.model, self.history, self.out_dir/'checkpoint.npz')
         _write_history(self.out_dir, self.history)
         self.bar.update(epoch + 1, [(k, logs[k]) for k in ('loss', 'val_loss') if k in logs] + [('s/epoch', self.history[-1]['seconds'])])
 
@@ -67,17 +94,38 @@ def _prepare(x, y, config):
 def _inputs(x, y): return x if y is None else (x, y)
 
 # %% ../nbs/03_train.ipynb #007cedf4
-def _resume(out_dir: Path, config: VAEConfig):
-    "The checkpointed model and its history if `out_dir` holds a run of `config`, else `(None, [])`."
-    ckpt = out_dir/'checkpoint.keras'
-    if not ckpt.exists(): return None, []
-    saved = VAEConfig.from_dict(json.loads((out_dir/'config.json').read_text()))
+def _new_model(config: VAEConfig, x, y=None) -> VAE:
+    "A compiled VAE of `config`, built on two of the prepared images `x` (and labels `y`), its optimizer built too."
+    model = VAE(config)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=True)
+    model(_inputs(x[:2], None if y is None else y[:2]))
+    model.optimizer.build(model.trainable_variables)  # now: built inside the first compiled step, it would be traced twice
+    return model
+
+def _saved_config(out_dir: Path) -> VAEConfig:
+    "The config of the run in `out_dir`, from its `config.json`."
+    path = out_dir/'config.json'
+    try: return VAEConfig.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as e:
+        raise TrainingError(f"{path}: not a readable config of a run ({type(e).__name__}: {e})") from None
+
+def _resume(out_dir: Path, config: VAEConfig, model: VAE) -> list[dict]:
+    "If `out_dir` holds a checkpoint of a run of `config`, load it into `model` and return its history; else `[]`."
+    ckpt = out_dir/'checkpoint.npz'
+    if not ckpt.exists(): return []
+    saved = _saved_config(out_dir)
     if {**saved.to_dict(), 'epochs': 0} != {**config.to_dict(), 'epochs': 0}:
         raise TrainingError(f"{out_dir}: holds a run of a different config ({saved.name}); use a new out_dir or resume=False")
-    history = json.loads((out_dir/'history.json').read_text())
-    model = keras.saving.load_model(ckpt)
-    model.compile(optimizer=model.optimizer, jit_compile=True)  # same optimizer object: its state carries on
-    return model, history
+    return _load_checkpoint(model, ckpt)
+
+def load_checkpoint(out_dir) -> VAE: # a folder `train` wrote to
+    "The model of the run in `out_dir` as of its last finished epoch (its optimizer state included)."
+    out_dir = Path(out_dir)
+    if not (out_dir/'checkpoint.npz').exists(): raise TrainingError(f"{out_dir}: no checkpoint.npz; no epoch of a run finished there")
+    config = _saved_config(out_dir)
+    model = _new_model(config, *_prepare(np.zeros((2, 28, 28), 'float32'), np.zeros(2, 'int32'), config))
+    _load_checkpoint(model, out_dir/'checkpoint.npz')
+    return model
 
 # %% ../nbs/03_train.ipynb #4fa952c9
 def train(config: VAEConfig | str, # a config, or a preset name
@@ -94,22 +142,18 @@ def train(config: VAEConfig | str, # a config, or a preset name
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     (x, y), (x_val, y_val) = [_prepare(a, b, config) for a, b in data]
     if not resume:
-        for f in ('checkpoint.keras', 'history.json', 'history.csv', 'model.keras'): (out_dir/f).unlink(missing_ok=True)
-    model, history = _resume(out_dir, config)
-    if model is None:
-        keras.utils.set_random_seed(config.seed)
-        model = VAE(config)
-        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=True)
-        model(_inputs(x[:2], None if y is None else y[:2]))
-        _atomic_write_text(out_dir/'config.json', json.dumps(config.to_dict(), indent=1))
+        for f in ('checkpoint.npz', 'history.json', 'history.csv', 'model.keras'): (out_dir/f).unlink(missing_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    model = _new_model(config, x, y)
+    history = _resume(out_dir, config, model)
+    if not history: _atomic_write_text(out_dir/'config.json', json.dumps(config.to_dict(), indent=1))
     done = len(history)
     if done < epochs:
         cb = EpochCheckpoint(out_dir, history, epochs, verbose)
-        model.fit(epoch_dataset(x, y, config.batch_size, config.seed, done, epochs), steps_per_epoch=1,
-                  epochs=epochs, initial_epoch=done, validation_data=(_inputs(x_val, y_val),),
-                  validation_batch_size=1000, shuffle=False, callbacks=[cb, *callbacks], verbose=0)
+        model.fit(epoch_dataset(x, y, config.batch_size, config.seed, done, epochs, validation=(x_val, y_val)),
+                  steps_per_epoch=1, epochs=epochs, initial_epoch=done, shuffle=False, callbacks=[cb, *callbacks], verbose=0)
         if cb.bad:
-            kept = (f"the last good checkpoint (epoch {len(history)}) is kept in {out_dir/'checkpoint.keras'}" if history
+            kept = (f"the last good checkpoint (epoch {len(history)}) is kept in {out_dir/'checkpoint.npz'}" if history
                     else "no checkpoint was written")
             raise TrainingError(f"{out_dir}: loss became {cb.bad[1].get('loss')} in epoch {cb.bad[0]}; training stopped and "
                                 f"{kept}; check the data for NaNs or try a lower learning rate")

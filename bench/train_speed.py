@@ -108,18 +108,17 @@ def main(argv=None):
               f"(median {statistics.median(true):.2f}); wall seconds {', '.join(format(r['build_s'] + r['fit_s'], '.1f') for r in seeds)}")
     targets = [("the seed's true test loss", s['test_loss_true'])]
     if len(seeds) > 1: targets += [(f"the median of its {len(seeds)} seeds", statistics.median(true))]
-    verdict = None
+    reached = []  # per target: our median seconds to it, or None
     for name, target in targets:
         hits = [_time_to(r, target) for r in ours]
-        if any(h is None for h in hits):
-            print(f"\nours did not reach {name}, {target:.2f}, in {a.epochs} epochs"); verdict = verdict or False; continue
-        epoch, t = hits[0][0], statistics.median(h[1] for h in hits)
-        print(f"\nours reached {name}, {target:.2f}, after epoch {epoch}, at {t:.2f} s (median of {len(ours)}): "
+        reached.append(None if None in hits else statistics.median(h[1] for h in hits))
+        if reached[-1] is None: print(f"\nours did not reach {name}, {target:.2f}, in {a.epochs} epochs"); continue
+        t = reached[-1]
+        print(f"\nours reached {name}, {target:.2f}, after epoch {hits[0][0]}, at {t:.2f} s (median of {len(ours)}): "
               f"1/{s_wall / t:.1f} of the seed's wall time, 1/{s_epochs / t:.1f} of its epochs alone")
-        if verdict is None: verdict = t <= s_wall / 8
     print(f"all {a.epochs} epochs: ours takes 1/{s_wall / o['train_s']:.1f} of the seed's wall time, 1/{s_epochs / o['train_s']:.1f} of its epochs alone")
     if a.preset == 'seed' and a.dataset == 'mnist':
-        print(f"target (the seed's test loss in at most 1/8 of the seed's wall time): {'met' if verdict else 'NOT met'}")
+        print(f"target (the seed's test loss in at most 1/8 of the seed's wall time): {'met' if reached[0] is not None and reached[0] <= s_wall / 8 else 'NOT met'}")
     if a.json: Path(a.json).parent.mkdir(parents=True, exist_ok=True); Path(a.json).write_text(json.dumps(dict(seed=seeds, ours=ours), indent=1))
 
 

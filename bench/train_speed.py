@@ -22,6 +22,7 @@ the seed's wall time; the last line says whether this run met it.
     python bench/train_speed.py                          # MNIST (the offline 22,699 here): ~2 minutes
     python bench/train_speed.py --seeds 3                # the seed's seed-to-seed spread too: ~4 minutes
     python bench/train_speed.py --dataset fashion_mnist --epochs 2   # seconds per epoch on 60,000 images
+    python bench/train_speed.py --floor 3                # and the raw-TensorFlow floor (bench/train_floor.py)
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
 from seed_reference import SHARED_MNIST, run_seed  # noqa: E402
+from train_floor import run_floor  # noqa: E402
 
 
 def run_ours(epochs=25, seed=0, dataset='mnist', preset='seed', xla_flags=None) -> dict:
@@ -81,14 +83,18 @@ def main(argv=None):
     ap.add_argument('--dataset', default='mnist', choices=['mnist', 'fashion_mnist'])
     ap.add_argument('--preset', default='seed')
     ap.add_argument('--xla-flags', help="XLA_FLAGS for our runs, e.g. '--xla_backend_optimization_level=1' (not a default: see README)")
+    ap.add_argument('--floor', type=int, default=0, metavar='N',
+                    help="also run N times the same recipe in raw TensorFlow, no Keras (bench/train_floor.py)")
     ap.add_argument('--json', help='also write all figures to this file')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker: return _worker(a.epochs, a.seed, a.dataset, a.preset)
+    if a.floor and (a.preset, a.dataset) != ('seed', 'mnist'): ap.error("--floor is the seed recipe on MNIST only")
     print(f"training {a.epochs} epochs of the seed (tf-keras, {a.seeds} random seed(s)), then {a.repeats} run(s) of preset "
           f"{a.preset!r}{f' with XLA_FLAGS={a.xla_flags!r}' if a.xla_flags else ''}, on {a.dataset}, batch 16 ...", flush=True)
     seeds = [run_seed(epochs=a.epochs, seed=a.seed + i, dataset=a.dataset) for i in range(a.seeds)]
     ours = [run_ours(a.epochs, a.seed, a.dataset, a.preset, a.xla_flags) for _ in range(a.repeats)]
+    floor = [run_floor(a.epochs, a.seed, seeds[0]['test_loss_true']) for _ in range(a.floor)]
     s, o = seeds[0], sorted(ours, key=lambda r: r['train_s'])[len(ours) // 2]  # our median run by wall time
     s_wall = s['build_s'] + s['fit_s']     # the seed's model build and `fit`: what our `train()` call covers
     s_epochs = sum(s['epoch_times'])       # its epochs alone (see the module docstring)
@@ -117,9 +123,16 @@ def main(argv=None):
         print(f"\nours reached {name}, {target:.2f}, after epoch {hits[0][0]}, at {t:.2f} s (median of {len(ours)}): "
               f"1/{s_wall / t:.1f} of the seed's wall time, 1/{s_epochs / t:.1f} of its epochs alone")
     print(f"all {a.epochs} epochs: ours takes 1/{s_wall / o['train_s']:.1f} of the seed's wall time, 1/{s_epochs / o['train_s']:.1f} of its epochs alone")
+    if floor:
+        hits = [r['reached_s'] for r in floor if r['reached_s'] is not None]
+        print(f"the floor (same recipe in raw TensorFlow, no Keras, {len(floor)} run(s)): "
+              f"{statistics.median(r['epoch_s'] for r in floor):.3f} s per epoch, "
+              + (f"reached {s['test_loss_true']:.2f} after epoch {floor[0]['reached_epoch']} at {statistics.median(hits):.2f} s "
+                 f"(median): 1/{s_wall / statistics.median(hits):.1f} of the seed's wall time"
+                 if len(hits) == len(floor) else f"reached {s['test_loss_true']:.2f} in {len(hits)} of {len(floor)} runs"))
     if a.preset == 'seed' and a.dataset == 'mnist':
         print(f"target (the seed's test loss in at most 1/8 of the seed's wall time): {'met' if reached[0] is not None and reached[0] <= s_wall / 8 else 'NOT met'}")
-    if a.json: Path(a.json).parent.mkdir(parents=True, exist_ok=True); Path(a.json).write_text(json.dumps(dict(seed=seeds, ours=ours), indent=1))
+    if a.json: Path(a.json).parent.mkdir(parents=True, exist_ok=True); Path(a.json).write_text(json.dumps(dict(seed=seeds, ours=ours, floor=floor), indent=1))
 
 
 if __name__ == '__main__':

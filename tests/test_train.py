@@ -86,6 +86,16 @@ def test_resume_after_kill_equals_uninterrupted(data, mnist_dir, tmp_path):
     for a, b in zip(clean.get_weights(), resumed.get_weights()): np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
+def test_trained_model_fits_ordinary_batches_too(data, tmp_path):
+    # train() hands fit its own train function for whole epochs; a later fit on plain batches must get Keras's own
+    model, _ = train('seed', data, tmp_path, epochs=1, verbose=0)
+    assert model.train_function is None
+    x = data[0][0][:64].reshape(64, 784).astype('float32') / 255
+    before = model.get_weights()[0].copy()
+    h = model.fit(x, batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(h.history['loss'][0]) and not np.array_equal(before, model.get_weights()[0])
+
+
 def test_finished_run_can_be_extended(data, tmp_path):
     train('seed', data, tmp_path, epochs=2, verbose=0)
     _, history = train('seed', data, tmp_path, epochs=3, verbose=0)

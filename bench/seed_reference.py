@@ -19,12 +19,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent/'shared'/'data'/'mnist-22k'  # the offline MNIST the Makefile points VAE_MNIST_DATA at
 
 
-def run_seed(epochs=25, batch_size=16, seed=0, n_train=None, dataset='mnist') -> dict:
-    "Train the seed in a fresh tf-keras process; its timings, history and test losses as a dict."
-    env = dict(os.environ, TF_USE_LEGACY_KERAS='1')
+def worker_env(dataset='mnist', **extra) -> dict:
+    "The environment for a benchmark worker process: this one's, quieter, pointed at the offline MNIST if unset."
+    env = dict(os.environ, **extra)
     env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     if dataset == 'mnist' and 'VAE_MNIST_DATA' not in env and (SHARED_MNIST/'t10k-images-idx3-ubyte.gz').exists():
         env['VAE_MNIST_DATA'] = str(SHARED_MNIST)
+    return env
+
+
+def run_seed(epochs=25, batch_size=16, seed=0, n_train=None, dataset='mnist') -> dict:
+    "Train the seed in a fresh tf-keras process; its timings, history and test losses as a dict."
+    env = worker_env(dataset, TF_USE_LEGACY_KERAS='1')
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--epochs', str(epochs),
            '--batch-size', str(batch_size), '--seed', str(seed), '--dataset', dataset]
     if n_train is not None: cmd += ['--n-train', str(n_train)]

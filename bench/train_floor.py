@@ -12,19 +12,17 @@ The clock starts before the variables are made (after the data is in memory), as
     python bench/train_floor.py                     # 3 runs, each in a fresh process
     python bench/train_floor.py --target 38.44 --seed-seconds 39.5   # the seed's loss and wall time, from train_speed.py
 """
-import argparse, json, os, statistics, subprocess, sys, time
+import argparse, json, statistics, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_MNIST = REPO.parent/'shared'/'data'/'mnist-22k'  # the offline MNIST the Makefile points VAE_MNIST_DATA at
+sys.path.insert(0, str(REPO/'bench'))
+from seed_reference import worker_env  # noqa: E402
 
 
 def run_floor(epochs=25, seed=0, target=None) -> dict:
     "One floor run in a fresh process: its timings and losses as a dict."
-    env = dict(os.environ)
-    env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-    if 'VAE_MNIST_DATA' not in env and (SHARED_MNIST/'t10k-images-idx3-ubyte.gz').exists():
-        env['VAE_MNIST_DATA'] = str(SHARED_MNIST)
+    env = worker_env()
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--epochs', str(epochs), '--seed', str(seed)]
     if target is not None: cmd += ['--target', str(target)]
     p = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)

@@ -24,22 +24,19 @@ the seed's wall time; the last line says whether this run met it.
     python bench/train_speed.py --dataset fashion_mnist --epochs 2   # seconds per epoch on 60,000 images
     python bench/train_speed.py --floor 3                # and the raw-TensorFlow floor (bench/train_floor.py)
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, json, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
-from seed_reference import SHARED_MNIST, run_seed  # noqa: E402
+from seed_reference import run_seed, worker_env  # noqa: E402
 from train_floor import run_floor  # noqa: E402
 
 
 def run_ours(epochs=25, seed=0, dataset='mnist', preset='seed', xla_flags=None) -> dict:
     "Train our preset in a fresh process; its timings and history as a dict."
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = worker_env(dataset, PYTHONPATH=str(REPO))
     if xla_flags is not None: env['XLA_FLAGS'] = xla_flags
-    env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-    if dataset == 'mnist' and 'VAE_MNIST_DATA' not in env and (SHARED_MNIST/'t10k-images-idx3-ubyte.gz').exists():
-        env['VAE_MNIST_DATA'] = str(SHARED_MNIST)
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--epochs', str(epochs), '--seed', str(seed),
            '--dataset', dataset, '--preset', preset]
     p = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)

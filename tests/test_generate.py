@@ -76,7 +76,7 @@ def test_temperature_changes_spread(cvae):
 
 @pytest.mark.parametrize('kwargs, msg', [
     (dict(n=0), 'n must be a positive whole number'), (dict(n=-5), 'n must be a positive whole number'),
-    (dict(n=2.5), 'n must be a positive whole number'), (dict(n=10, temperature=-1), 'temperature must be > 0'),
+    (dict(n=2.5), 'n must be a positive whole number'), (dict(n=10, temperature=-1), 'temperature must be a number in (0, 10]'),
     (dict(n=10, labels=11), 'labels must be digits 0-9'), (dict(n=10, labels=[1, 2, 3]), 'got 3 labels for n=10'),
     (dict(n=10, threshold=1.5), 'threshold must be in [0, 1)')])
 def test_bad_arguments(cvae, kwargs, msg):

@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['make_parser', 'cmd_generate', 'cmd_train', 'cmd_evaluate', 'cmd_info', 'main', 'run_cli']
+__all__ = ['make_parser', 'cmd_generate', 'cmd_train', 'cmd_evaluate', 'cmd_info', 'Interrupted', 'error_message', 'main',
+           'run_cli']
 
 # %% ../nbs/08_cli.ipynb #9b1df0c3
 class _Parser(argparse.ArgumentParser):
@@ -40,12 +43,13 @@ def _add_generate(sub):
     p.add_argument('--format', choices=('npz', 'csv', 'idx', 'png', 'png-folders'), help='default: from the --out name')
     p.add_argument('--preview', type=Path, help='also write a PNG grid of the digits here')
     p.add_argument('--labels', type=_labels, help='cvae only: one digit, or a comma-separated list of n digits (default: balanced)')
-    p.add_argument('--temperature', type=float, default=1.0, help='scales the prior standard deviation (default: 1.0)')
+    p.add_argument('--temperature', type=float, default=1.0, help='scales the prior standard deviation, in (0, 10] (default: 1.0)')
     p.add_argument('--threshold', type=float, default=0.0, help='minimum classifier confidence to keep a digit (default: 0)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
     p.add_argument('--batch-size', type=_positive_int, default=10_000, help='digits generated and written at a time')
     p.add_argument('--n-test', type=_positive_int, help='idx: digits in the t10k files (default: min(10000, n // 7))')
-    p.add_argument('--force', action='store_true', help='overwrite existing output')
+    p.add_argument('--force', action='store_true', help='replace an earlier output at --out/--preview (a file, or a '
+                   'dataset folder holding only files this command writes; never a folder with anything else in it)')
 
 def _add_train(sub):
     p = sub.add_parser('train', help='train a VAE preset', description="Train a preset on MNIST; checkpoints go to --out "
@@ -78,7 +82,9 @@ def _add_info(sub):
 
 def make_parser() -> argparse.ArgumentParser:
     "The `vae-mnist` argument parser."
+    from vae_mnist import __version__
     p = _Parser(prog='vae-mnist', description="A VAE on MNIST that generates labelled training digits.")
+    p.add_argument('--version', action='version', version=f"vae-mnist {__version__}")
     sub = p.add_subparsers(dest='command', required=True, metavar='{train,generate,evaluate,info}', parser_class=_Parser)
     for add in (_add_train, _add_generate, _add_evaluate, _add_info): add(sub)
     return p
@@ -86,7 +92,7 @@ def make_parser() -> argparse.ArgumentParser:
 # %% ../nbs/08_cli.ipynb #090cec09
 def _model(name: str):
     from vae_mnist.model import load_model, load_pretrained
-    return load_model(name) if name.endswith('.keras') or os.sep in name else load_pretrained(name)
+    return load_model(name) if name.endswith('.keras') or os.sep in name or Path(name).exists() else load_pretrained(name)
 
 def _data(source, n_train=None):
     from vae_mnist.data import load_mnist
@@ -113,18 +119,20 @@ def cmd_evaluate(a) -> dict:
     if a.n_test: x_test, y_test = x_test[:a.n_test], y_test[:a.n_test]
     res = evaluate_model(model, (train, (x_test, y_test)), k=a.k, n_synthetic=a.n_synthetic, seed=a.seed, steps=a.steps)
     if a.out is not None:
-        from vae_mnist.data import _atomic_write
-        _atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
+        from vae_mnist.files import atomic_write
+        atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
     return res
 
 # %% ../nbs/08_cli.ipynb #453cce9c
 def cmd_info(a) -> dict:
-    from vae_mnist.data import DataError, locate
+    from vae_mnist.data import ENV_VARS, DataError, locate
     from vae_mnist.generate import classifier_card
     from vae_mnist.model import model_card, pretrained_dir, pretrained_names
     models = {n: {k: model_card(n).get(k) for k in ('preset', 'data', 'epochs', 'test')}
               for n in pretrained_names() if n != 'classifier'}
-    try: data = str(locate(download_ok=False))
+    try:
+        d = locate(download_ok=False)
+        data = str(d) if d.exists() else f"not found: {d} does not exist (check {ENV_VARS['mnist']})"
     except DataError as e: data = f"not found locally ({e}); the first use downloads it"
     return dict(models=models, classifier=classifier_card(), assets=str(pretrained_dir()), data=data)
 
@@ -150,20 +158,43 @@ def _quiet_tensorflow():
         os.dup2(saved, 2); os.close(saved); os.close(null)
 
 # %% ../nbs/08_cli.ipynb #2d1ce87d
+class Interrupted(KeyboardInterrupt):
+    "SIGTERM, raised as an exception so that cleanup runs as for Ctrl-C; `signum` is the signal."
+    def __init__(self, signum: int): super().__init__(signum); self.signum = signum
+
+def _on_signal(signum, frame):
+    for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)  # the cleanup now runs undisturbed
+    raise Interrupted(signum)
+
+_AFTER_INTERRUPT = {'generate': 'nothing was written', 'evaluate': 'nothing was written', 'info': 'nothing was written',
+                    'train': 'run the same command again to resume from the last finished epoch'}
+
+def error_message(e: BaseException) -> str:
+    "The one line `vae-mnist` prints for a user mistake or a failure outside the program."
+    if isinstance(e, MemoryError): return "out of memory; try a smaller --batch-size or -n"
+    if isinstance(e, OSError) and e.strerror and e.filename is not None: return f"{e.filename}: {e.strerror}"
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
 def main(argv: list[str] | None = None) -> int:
     "Run `vae-mnist` with `argv` (default: the command line); returns 0, or exits with status 1 (2 for a bad command line)."
     args = make_parser().parse_args(argv)
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-    _quiet_tensorflow()
-    from vae_mnist.data import DataError
-    from vae_mnist.train import TrainingError
+    main_thread = threading.current_thread() is threading.main_thread()
+    saved = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     try:
+        _quiet_tensorflow()
         res = {'train': cmd_train, 'generate': cmd_generate, 'evaluate': cmd_evaluate, 'info': cmd_info}[args.command](args)
-    except (DataError, TrainingError, ValueError, OSError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if isinstance(e, OSError) and e.filename and str(e.filename) not in msg: msg = f"{e.filename}: {msg}"
-        print(f"vae-mnist: error: {msg}", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        signum = getattr(e, 'signum', signal.SIGINT)
+        print(f"vae-mnist: interrupted ({signal.Signals(signum).name}); {_AFTER_INTERRUPT[args.command]}", file=sys.stderr)
+        sys.exit(128 + signum)
+    except Exception as e:
+        from vae_mnist.train import TrainingError
+        if not isinstance(e, (ValueError, OSError, MemoryError, TrainingError)): raise
+        print(f"vae-mnist: error: {error_message(e)}", file=sys.stderr)
         sys.exit(1)
+    finally:
+        for s, h in saved.items(): signal.signal(s, h)
     if args.command == 'info' and not args.json: _print_info(res)
     else: print(json.dumps(res, indent=1 if args.command == 'evaluate' else None))
     return 0

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import atomic_write
+
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'CSV_COLUMNS', 'REMOTE', 'ENV_VARS', 'KNOWN_DIRS', 'IDX_NAMES', 'CSV_NAMES', 'NPZ_NAMES',
            'KNOWN_COUNTS', 'DataError', 'read_idx', 'check_images', 'check_labels', 'write_idx', 'read_csv',
@@ -31,7 +33,8 @@ class DataError(ValueError):
     def __init__(self, path, problem): super().__init__(f"{path}: {problem}")
 
 def _why(e: Exception) -> str:
-    "An exception's message on one line (or its type's name when it has none)."
+    "An exception's message on one line (or its type's name when it has none), in our words where numpy's mislead."
+    if 'allow_pickle' in str(e): return "it holds pickled Python objects, which are never loaded: only plain arrays are"
     return ' '.join(str(e).split())[:200] or type(e).__name__
 
 # %% ../nbs/01_data.ipynb #e57997d1
@@ -95,13 +98,7 @@ def check_labels(y, path, n=None) -> np.ndarray: # labels as read; `n`: the numb
     return y.astype(np.uint8, copy=False)
 
 # %% ../nbs/01_data.ipynb #8a664d8f
-def _atomic_write(path, write) -> Path:
-    "Call `write(tmp_path)`, then rename the temporary file onto `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(f".tmp-{os.getpid()}-{path.name}")  # same suffix: writers that go by it still work
-    try: write(tmp_path); os.replace(tmp_path, path)
-    finally: tmp_path.unlink(missing_ok=True)
-    return path
+_atomic_write = atomic_write  # the name widgets still import
 
 def _idx_header(shape) -> bytes:
     "The IDX header of a uint8 array of `shape`: magic (0, 0, 0x08, ndim), then each size as big-endian uint32."
@@ -115,7 +112,7 @@ def write_idx(path, a) -> Path: # `.gz` suffix: gzipped
     a = np.ascontiguousarray(a, dtype=np.uint8)
     data = _idx_header(a.shape) + a.tobytes()
     if str(path).endswith('.gz'): data = gzip.compress(data, compresslevel=6)
-    return _atomic_write(path, lambda p: Path(p).write_bytes(data))
+    return atomic_write(path, lambda p: Path(p).write_bytes(data))
 
 # %% ../nbs/01_data.ipynb #06c682b2
 def _parse_csv(data: bytes, path) -> pd.DataFrame:
@@ -156,7 +153,7 @@ def write_csv(path, x, y) -> Path: # images (N, 28, 28) or (N, 784) uint8, label
     "Write digits in the Kaggle CSV format (`label`, then 784 pixel columns), atomically."
     x, y = check_images(x, path), check_labels(y, path, len(x))
     df = pd.DataFrame(np.column_stack([y, x.reshape(len(x), -1)]), columns=CSV_COLUMNS)
-    return _atomic_write(path, lambda p: df.to_csv(p, index=False))
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 # %% ../nbs/01_data.ipynb #80c36a5d
 def read_npz(path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]: # a Keras-style `mnist.npz`
@@ -406,5 +403,5 @@ def plot_samples(x, y=None, # images (N, 28, 28) or (N, 784), and their labels
 
 # %% ../nbs/01_data.ipynb #5a7c9e7b
 def save_figure(fig, path, dpi: int = 100) -> Path:
-    "Write a matplotlib figure to `path` atomically (temp file, then rename)."
-    return _atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format=Path(path).suffix.lstrip('.') or 'png'))
+    "Write a matplotlib figure to `path` atomically (see `files.atomic_write`)."
+    return atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format=Path(path).suffix.lstrip('.') or 'png'))

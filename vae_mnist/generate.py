@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
+import math
 import shutil
 import time
 import zipfile
@@ -18,13 +18,15 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import CSV_COLUMNS, IDX_NAMES, _atomic_write, _idx_header, check_images, check_labels
-from .model import VAE, load_pretrained, pretrained_dir
+from .data import CSV_COLUMNS, IDX_NAMES, _idx_header, check_images, check_labels
+from .files import Output, atomic_write, check_space, commit, naming
+from .model import VAE, load_keras_file, load_pretrained, pretrained_dir
 
 # %% auto #0
-__all__ = ['FORMATS', 'build_classifier', 'train_classifier', 'predict_proba', 'classify', 'classifier_features',
-           'ship_classifier', 'load_classifier', 'classifier_card', 'Synthetic', 'to_uint8', 'request_labels',
-           'iter_generate', 'generate', 'infer_format', 'digit_grid', 'DatasetWriter', 'save', 'write_generated']
+__all__ = ['MAX_TEMPERATURE', 'FORMATS', 'build_classifier', 'train_classifier', 'predict_proba', 'classify',
+           'classifier_features', 'ship_classifier', 'load_classifier', 'classifier_card', 'Synthetic', 'to_uint8',
+           'request_labels', 'BalancedLabels', 'iter_generate', 'generate', 'infer_format', 'digit_grid',
+           'DatasetWriter', 'save', 'write_generated']
 
 # %% ../nbs/06_generate.ipynb #22f38458
 def build_classifier(hidden: tuple = (256, 128), # widths of the hidden layers; the last one is `features`
@@ -77,13 +79,6 @@ def classifier_features(classifier, x, batch_size: int = 8192) -> np.ndarray:
     return predict_proba(f, x, batch_size)
 
 # %% ../nbs/06_generate.ipynb #c53ec9fc
-def _atomic_replace(tmp: Path, path: Path):
-    "Move `tmp` (a file or folder) onto `path`, replacing whatever is there."
-    if path.is_dir() and not path.is_symlink():
-        old = path.with_name(f".{path.name}.old{os.getpid()}")
-        os.replace(path, old); os.replace(tmp, path); shutil.rmtree(old, ignore_errors=True)
-    else: os.replace(tmp, path)
-
 def ship_classifier(data, # `((x_train, y_train), (x_test, y_test))` as from `load_mnist`
                     assets_dir=None, steps: int = 6000, seed: int = 0) -> dict: # returns the card
     "Train the package's classifier on `data`'s training split and write `classifier.keras` and `classifier.json`."
@@ -92,18 +87,17 @@ def ship_classifier(data, # `((x_train, y_train), (x_test, y_test))` as from `lo
     clf = train_classifier(x, y, steps=steps, seed=seed)
     seconds = time.perf_counter() - t0
     d = Path(assets_dir or pretrained_dir()); d.mkdir(parents=True, exist_ok=True)
-    _atomic_write(d/'classifier.keras', clf.save)
+    atomic_write(d/'classifier.keras', clf.save)
     card = dict(name='classifier', arch='mlp 784-256-128-10, dropout 0.2', n_train=len(x), n_test=len(x_test),
                 steps=steps, batch_size=128, seed=seed, train_seconds=round(seconds, 1),
                 test_accuracy=round(float((classify(clf, x_test)[0] == y_test).mean()), 4), keras=keras.__version__)
-    _atomic_write(d/'classifier.json', lambda p: Path(p).write_text(json.dumps(card, indent=1)))
+    atomic_write(d/'classifier.json', lambda p: Path(p).write_text(json.dumps(card, indent=1)))
     return card
 
 def load_classifier(path=None) -> keras.Model: # default: the shipped `assets/classifier.keras`
     "The digit classifier trained on real MNIST, loaded offline."
     path = Path(path) if path is not None else pretrained_dir()/'classifier.keras'
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such classifier file")
-    return keras.saving.load_model(path, compile=False)
+    return load_keras_file(path)
 
 def classifier_card() -> dict: return json.loads((pretrained_dir()/'classifier.json').read_text())
 
@@ -121,27 +115,40 @@ def to_uint8(x) -> np.ndarray: # floats in [0, 1]
     return np.clip(np.rint(np.asarray(x, 'float32') * 255), 0, 255).astype(np.uint8)
 
 # %% ../nbs/06_generate.ipynb #dd7289a2
-def _check_args(model, n, temperature, threshold):
+MAX_TEMPERATURE = 10.0 # beyond it a latent point is far outside anything trained: the digits are noise or blank
+
+def _check_args(model, n, temperature, threshold, batch_size=1):
     if not isinstance(model, VAE): raise ValueError(f"expected a VAE, got {type(model).__name__}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0: raise ValueError(f"n must be a positive whole number, got {n!r}")
-    if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    for name, v in (('n', n), ('batch_size', batch_size)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0: raise ValueError(f"{name} must be a positive whole number, got {v!r}")
+    if not (isinstance(temperature, (int, float, np.number)) and 0 < temperature <= MAX_TEMPERATURE):
+        raise ValueError(f"temperature must be a number in (0, {MAX_TEMPERATURE:g}], got {temperature!r}")
     if not 0 <= threshold < 1: raise ValueError(f"threshold must be in [0, 1), got {threshold!r}")
 
-def request_labels(model: VAE, n: int, labels=None, rng=None) -> np.ndarray | None:
-    "The `n` labels to ask a conditional model for: balanced and shuffled by default; None for an unconditional model."
+def request_labels(model: VAE, n: int, labels=None) -> np.ndarray | int | None:
+    "Check the labels asked of `model` for `n` digits: None (balanced, the default), one digit, or an array of `n` digits."
     c = model.config
     if not c.conditional:
         if labels is not None: raise ValueError(f"model {c.name!r} is unconditional: it cannot be asked for labels (use a cvae)")
         return None
-    rng = rng if rng is not None else np.random.default_rng()
-    if labels is None: y = rng.permutation(np.resize(np.arange(c.n_classes), n))
-    else:
-        y = np.asarray(labels).reshape(-1)
-        if y.size == 1: y = np.full(n, y[0])
-        if len(y) != n: raise ValueError(f"got {len(y)} labels for n={n} digits")
-        if y.dtype.kind not in 'iu' and not np.array_equal(y, np.round(y)): raise ValueError("labels must be whole numbers")
+    if labels is None: return None
+    y = np.asarray(labels).reshape(-1)
+    if y.size != 1 and len(y) != n: raise ValueError(f"got {len(y)} labels for n={n} digits")
+    if y.dtype.kind not in 'iu' and not (y.dtype.kind == 'f' and np.array_equal(y, np.round(y))): raise ValueError("labels must be whole numbers")
     if y.min() < 0 or y.max() >= c.n_classes: raise ValueError(f"labels must be digits 0-{c.n_classes - 1}")
-    return y.astype(np.uint8)
+    return int(y[0]) if y.size == 1 else y.astype(np.uint8)
+
+# %% ../nbs/06_generate.ipynb #a8e2fbc9
+class BalancedLabels:
+    "An endless stream of labels in which each run of `n_classes` holds every class once, shuffled by `rng`."
+    def __init__(self, n_classes: int, rng: np.random.Generator):
+        self.k, self.rng, self.buf = n_classes, rng, np.zeros(0, np.uint8)
+    def take(self, b: int) -> np.ndarray: # the next `b` labels, uint8
+        if len(self.buf) < b:
+            runs = np.tile(np.arange(self.k, dtype=np.uint8), (-(-(b - len(self.buf)) // self.k), 1))
+            self.buf = np.concatenate([self.buf, self.rng.permuted(runs, axis=1).reshape(-1)])
+        out, self.buf = self.buf[:b], self.buf[b:]
+        return out
 
 # %% ../nbs/06_generate.ipynb #ffd77810
 def _draw(model, rng, k, y, temperature):
@@ -182,14 +189,17 @@ def iter_generate(model: VAE, # a (conditional) VAE, e.g. `load_pretrained('cvae
                   batch_size: int = 10_000, # digits per yielded batch
                  ): # yields `Synthetic` batches
     "Yield batches of labelled synthetic digits, `n` in all; memory stays at one batch."
-    _check_args(model, n, temperature, threshold)
-    rng = np.random.default_rng(seed)
-    y_all = request_labels(model, n, labels, rng)
-    if classifier is None and (y_all is None or threshold > 0): classifier = load_classifier()
+    _check_args(model, n, temperature, threshold, batch_size)
+    requested = request_labels(model, n, labels)
+    rng, label_rng = np.random.default_rng(seed).spawn(2)  # latent noise, and the balanced labels' order
+    balanced = BalancedLabels(model.config.n_classes, label_rng)
+    if classifier is None and (not model.config.conditional or threshold > 0): classifier = load_classifier()
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
-        if y_all is None: yield _batch_unconditional(model, rng, b, temperature, classifier, threshold)
-        else: yield _batch_conditional(model, rng, y_all[start:start + b], temperature, classifier, threshold)
+        if not model.config.conditional: yield _batch_unconditional(model, rng, b, temperature, classifier, threshold); continue
+        y = (balanced.take(b) if requested is None else np.full(b, requested, np.uint8) if np.ndim(requested) == 0
+             else requested[start:start + b])
+        yield _batch_conditional(model, rng, y, temperature, classifier, threshold)
 
 def generate(model: VAE, n: int, labels=None, temperature: float = 1.0, seed: int | None = None,
              classifier=None, threshold: float = 0.0, batch_size: int = 10_000) -> Synthetic:
@@ -229,22 +239,35 @@ def _write_png(path, a, scale: int = 1):
     Image.fromarray(a).resize((a.shape[1] * scale, a.shape[0] * scale), Image.NEAREST).save(path, format='PNG')
 
 # %% ../nbs/06_generate.ipynb #dae28b35
+# The least a digit can take in each format (bytes), to refuse up front an `n` that cannot fit on the disk: exact for
+# npz and csv (a pixel is at least one character and a comma), far below real digits for the compressed ones.
+_MIN_BYTES = {'npz': 785, 'npz-deflated': 40, 'csv': 2 * 784, 'csv.gz': 40, 'idx': 40, 'png': 0, 'png-folders': 80}
+# What we write inside a dataset folder: `--force` replaces a folder only when it holds nothing else.
+_OWNS = {'idx': r"(train|t10k)-(images-idx3|labels-idx1)-ubyte\.gz|confidence\.npy", 'png-folders': r"[0-9]|[0-9]/\d{7}\.png"}
+
 class DatasetWriter:
     "Write a labelled dataset of `n` digits to `path` batch by batch; atomic, refuses an existing path unless `force`."
-    def __init__(self, path, n: int, format: str | None = None, force: bool = False,
+    def __init__(self, path, n: int, format: str | None = None,
+                 force: bool = False, # replace an earlier output at `path` (a file, or a folder holding only our files)
                  n_test: int | None = None, # idx: digits in the test files, default min(10000, n // 7)
                  per_class: int = 10, # png: columns of the preview grid
                  scale: int = 2, # png: pixel size of the preview grid
                  compress: bool = False): # npz: deflate the members (smaller, slower)
-        self.path, self.n, self.format = Path(path), int(n), infer_format(path, format)
-        if self.n <= 0: raise ValueError(f"n must be a positive whole number, got {n!r}")
-        if self.path.exists() and not force: raise FileExistsError(f"{self.path}: already exists; use force=True (--force) to overwrite")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
-        self.per_class, self.scale, self.count = per_class, scale, 0
-        self.y = np.zeros(self.n, np.uint8); self.conf = None
+        self.path, self.format = Path(path), infer_format(path, format)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0: raise ValueError(f"n must be a positive whole number, got {n!r}")
+        self.n, self.per_class, self.scale, self.compress, self.count = int(n), per_class, scale, compress, 0
         self.n_test = min(10_000, self.n // 7) if n_test is None else n_test
-        getattr(self, f"_open_{self.format.replace('-', '_')}")(compress)
+        if self.format == 'idx' and not 0 < self.n_test < self.n:
+            raise ValueError(f"the IDX layout needs 1 <= n_test < n (n={self.n}, n_test={self.n_test})")
+        self.out = Output(self.path, folder=self.format in _OWNS, force=force, owns=_OWNS.get(self.format, ''))
+        kind = (f"{self.format}-deflated" if compress else 'npz') if self.format == 'npz' else \
+               'csv.gz' if self.format == 'csv' and self.path.name.lower().endswith('.gz') else self.format
+        check_space(self.path, self.n * _MIN_BYTES[kind], f"{self.n:,} digits as {kind}")
+        self.counts, self.conf, self.conf_sum = np.zeros(10, np.int64), None, 0.0  # conf: a scratch file, once confidences come
+        self.tmp = self.out.open()
+        try:
+            with naming(self.path): getattr(self, f"_open_{self.format.replace('-', '_')}")()
+        except BaseException: self.abort(); raise
 
     def __enter__(self): return self
     def __exit__(self, exc_type, *_):
@@ -258,20 +281,25 @@ def _npy_header(shape, dtype) -> bytes:
     np.lib.format.write_array_header_1_0(buf, {'descr': np.lib.format.dtype_to_descr(np.dtype(dtype)), 'fortran_order': False, 'shape': tuple(shape)})
     return buf.getvalue()
 
-def _open_npz(self, compress):
-    self.zip = zipfile.ZipFile(self.tmp, 'w', zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED, allowZip64=True)
+def _copy_npy(f, spill, n: int, dtype):
+    "Write into open file `f` an .npy of `n` values of `dtype`, streamed from the raw bytes of scratch file `spill`."
+    f.write(_npy_header((n,), dtype))
+    with open(spill, 'rb') as src: shutil.copyfileobj(src, f, 1 << 20)
+
+def _open_npz(self):
+    self.zip = zipfile.ZipFile(self.tmp, 'w', zipfile.ZIP_DEFLATED if self.compress else zipfile.ZIP_STORED, allowZip64=True)
     self.fx = self.zip.open('x.npy', 'w', force_zip64=True)
     self.fx.write(_npy_header((self.n, 28, 28), np.uint8))
-def _write_npz(self, b): self.fx.write(np.ascontiguousarray(b.x).tobytes())
+    self.fy = open(self.out.scratch_path('labels'), 'wb')
+def _write_npz(self, b): self.fx.write(np.ascontiguousarray(b.x).tobytes()); self.fy.write(b.y.tobytes())
 def _close_npz(self):
-    self.fx.close()
-    for name, a in (('y', self.y), ('confidence', self.conf)):
-        if a is not None:
-            with self.zip.open(f'{name}.npy', 'w', force_zip64=True) as f: np.lib.format.write_array(f, a)
+    self.fx.close(); self.fy.close()
+    for name, spill, dtype in [('y', self.fy.name, np.uint8)] + ([('confidence', self.conf.name, np.float32)] if self.conf else []):
+        with self.zip.open(f'{name}.npy', 'w', force_zip64=True) as f: _copy_npy(f, spill, self.n, dtype)
     self.zip.close()
 
-def _open_csv(self, compress):
-    self.f = (gzip.open(self.tmp, 'wb', compresslevel=6) if str(self.path).lower().endswith('.gz') else open(self.tmp, 'wb'))
+def _open_csv(self):
+    self.f = (gzip.open(self.tmp, 'wb', compresslevel=6) if self.path.name.lower().endswith('.gz') else open(self.tmp, 'wb'))
     self.f.write((','.join(CSV_COLUMNS) + '\n').encode())
 def _write_csv(self, b):
     import pandas as pd
@@ -282,22 +310,19 @@ DatasetWriter._open_npz, DatasetWriter._write_npz, DatasetWriter._close_npz = _o
 DatasetWriter._open_csv, DatasetWriter._write_csv, DatasetWriter._close_csv = _open_csv, _write_csv, _close_csv
 
 # %% ../nbs/06_generate.ipynb #17b45207
-def _open_idx(self, compress):
-    if not 0 < self.n_test < self.n: raise ValueError(f"the IDX layout needs 1 <= n_test < n (n={self.n}, n_test={self.n_test})")
-    self.tmp.mkdir()
-    self.fi = [gzip.open(self.tmp/f"{IDX_NAMES[i]}.gz", 'wb', compresslevel=4) for i in (0, 2)]
-    for f, k in zip(self.fi, (self.n - self.n_test, self.n_test)): f.write(_idx_header((k, 28, 28)))
+def _open_idx(self):
+    k = self.n - self.n_test
+    self.fi = [gzip.open(self.tmp/f"{name}.gz", 'wb', compresslevel=4) for name in IDX_NAMES]
+    for f, shape in zip(self.fi, ((k, 28, 28), (k,), (self.n_test, 28, 28), (self.n_test,))): f.write(_idx_header(shape))
 def _write_idx(self, b):
     cut = max(0, min(len(b), self.n - self.n_test - self.count))
-    self.fi[0].write(b.x[:cut].tobytes()); self.fi[1].write(b.x[cut:].tobytes())
+    for f, a in zip(self.fi, (b.x[:cut], b.y[:cut], b.x[cut:], b.y[cut:])): f.write(np.ascontiguousarray(a).tobytes())
 def _close_idx(self):
     for f in self.fi: f.close()
-    k = self.n - self.n_test
-    for name, y in ((IDX_NAMES[1], self.y[:k]), (IDX_NAMES[3], self.y[k:])):
-        with gzip.open(self.tmp/f"{name}.gz", 'wb') as f: f.write(_idx_header(y.shape) + y.tobytes())
-    if self.conf is not None: np.save(self.tmp/'confidence.npy', self.conf)
+    if self.conf:
+        with open(self.tmp/'confidence.npy', 'wb') as f: _copy_npy(f, self.conf.name, self.n, np.float32)
 
-def _open_png(self, compress): self.keep = [[] for _ in range(10)]
+def _open_png(self): self.keep = [[] for _ in range(10)]
 def _write_png_grid(self, b):
     for k in range(10):
         if len(self.keep[k]) < self.per_class: self.keep[k].extend(b.x[b.y == k][:self.per_class - len(self.keep[k])])
@@ -306,8 +331,7 @@ def _close_png(self):
     y = np.repeat(np.arange(10), [len(r) for r in self.keep])
     _write_png(self.tmp, digit_grid(x, y, self.per_class), self.scale)
 
-def _open_png_folders(self, compress):
-    self.tmp.mkdir()
+def _open_png_folders(self):
     for k in range(10): (self.tmp/str(k)).mkdir()
 def _write_png_folders(self, b):
     for i, (img, k) in enumerate(zip(b.x, b.y)): _write_png(self.tmp/str(k)/f"{self.count + i:07d}.png", img)
@@ -323,29 +347,38 @@ def _write(self, batch: Synthetic):
     "Append a batch of digits."
     x, y = check_images(batch.x, self.path), check_labels(batch.y, self.path, len(batch.x))
     if self.count + len(x) > self.n: raise ValueError(f"{self.path}: more than the n={self.n} digits announced")
-    if batch.confidence is not None:
-        if self.conf is None: self.conf = np.zeros(self.n, np.float32)
-        self.conf[self.count:self.count + len(x)] = batch.confidence
-    self.y[self.count:self.count + len(x)] = y
-    getattr(self, f"_write_{self.format.replace('-', '_')}")(Synthetic(x, y, batch.confidence))
+    with naming(self.path):
+        if self.count == 0 and batch.confidence is not None: self.conf = open(self.out.scratch_path('conf'), 'wb')
+        if (batch.confidence is None) != (self.conf is None): raise ValueError(f"{self.path}: every batch must carry confidences, or none")
+        if self.conf: self.conf.write(np.asarray(batch.confidence, np.float32).tobytes()); self.conf_sum += float(np.sum(batch.confidence, dtype='float64'))
+        getattr(self, f"_write_{self.format.replace('-', '_')}")(Synthetic(x, y, batch.confidence))
+    self.counts += np.bincount(y, minlength=10)[:10]
     self.count += len(x)
+
+def _finish(self):
+    "Check that all `n` digits came and complete the temporary file(s); `commit(self.out)` then moves them into place."
+    if self.count != self.n: self.abort(); raise ValueError(f"{self.path}: got {self.count} digits, expected {self.n}")
+    with naming(self.path):
+        if self.conf: self.conf.close()
+        getattr(self, f"_close_{self.format.replace('-', '_')}")()
 
 def _close(self) -> Path:
     "Finish the file(s) and move them into place; returns the path."
-    if self.count != self.n: self.abort(); raise ValueError(f"{self.path}: got {self.count} digits, expected {self.n}")
-    getattr(self, f"_close_{self.format.replace('-', '_')}")()
-    _atomic_replace(self.tmp, self.path)
+    try: self.finish(); commit(self.out)
+    finally: self.abort()
     return self.path
 
 def _abort(self):
-    "Drop the temporary file(s); the target is left as it was."
-    for f in [getattr(self, a, None) for a in ('fx', 'zip', 'f')] + list(getattr(self, 'fi', [])):
+    "Close and drop the temporary file(s); the target is left as it was."
+    for f in [getattr(self, a, None) for a in ('fx', 'zip', 'f', 'fy', 'conf')] + list(getattr(self, 'fi', [])):
         try: f is not None and f.close()
         except Exception: pass
-    if self.tmp.is_dir(): shutil.rmtree(self.tmp, ignore_errors=True)
-    else: self.tmp.unlink(missing_ok=True)
+    self.out.abort()
 
-DatasetWriter.write, DatasetWriter.close, DatasetWriter.abort = _write, _close, _abort
+def _mean_confidence(self): return None if self.conf is None else self.conf_sum / max(self.count, 1)
+
+DatasetWriter.write, DatasetWriter.finish, DatasetWriter.close, DatasetWriter.abort = _write, _finish, _close, _abort
+DatasetWriter.mean_confidence = property(_mean_confidence)
 
 def save(path, data: Synthetic, format: str | None = None, force: bool = False, **kwargs) -> Path:
     "Write `data` (a `Synthetic`) to `path` in one go; `kwargs` go to `DatasetWriter`."
@@ -353,26 +386,35 @@ def save(path, data: Synthetic, format: str | None = None, force: bool = False, 
     return w.path
 
 # %% ../nbs/06_generate.ipynb #e026e0ae
+def _check_targets(path, preview):
+    "Refuse a preview that would land on the dataset or inside its folder."
+    if preview is None: return
+    a, b = Path(path).resolve(), Path(preview).resolve()
+    if a == b: raise ValueError(f"{preview}: the preview and the dataset would be the same file; give them different names")
+    if a in b.parents: raise ValueError(f"{preview}: the preview would be inside the dataset folder {path}; put it beside it")
+
 def write_generated(model, # a VAE, or the name of a pretrained one ('seed', 'mlp', 'cvae', ...)
                     n: int, path, format: str | None = None,
                     preview=None, # also write a PNG grid here
                     force: bool = False, batch_size: int = 10_000, n_test: int | None = None,
                     **kwargs) -> dict: # `labels`, `temperature`, `seed`, `classifier`, `threshold` for `iter_generate`
-    "Generate `n` labelled digits from `model` and write them to `path` in batches; returns a summary."
+    "Generate `n` labelled digits from `model` and write them to `path` (and `preview`) in batches: all of it, or nothing."
     t0 = time.perf_counter()
     model = load_pretrained(model) if isinstance(model, str) else model
-    _check_args(model, n, kwargs.get('temperature', 1.0), kwargs.get('threshold', 0.0))
-    writers = [DatasetWriter(path, n, format, force, n_test=n_test)]
+    _check_args(model, n, kwargs.get('temperature', 1.0), kwargs.get('threshold', 0.0), batch_size)
+    _check_targets(path, preview)
+    writers = []
     try:
+        writers.append(DatasetWriter(path, n, format, force, n_test=n_test))
         if preview is not None: writers.append(DatasetWriter(preview, n, 'png', force))
         for b in iter_generate(model, n, batch_size=batch_size, **kwargs):
             for w in writers: w.write(b)
-        for w in writers: w.close()
-    except BaseException:
+        for w in writers: w.finish()
+        commit(*(w.out for w in writers))  # both files move into place, or neither
+    finally:
         for w in writers: w.abort()
-        raise
-    y = writers[0].y
-    return dict(model=model.config.name, n=n, path=str(writers[0].path), format=writers[0].format,
-                preview=None if preview is None else str(writers[1].path), counts=np.bincount(y, minlength=10).tolist(),
-                mean_confidence=None if writers[0].conf is None else round(float(writers[0].conf.mean()), 4),
+    w = writers[0]
+    return dict(model=model.config.name, n=n, path=str(w.path), format=w.format,
+                preview=None if preview is None else str(writers[1].path), counts=w.counts.tolist(),
+                mean_confidence=None if w.mean_confidence is None else round(w.mean_confidence, 4),
                 seconds=round(time.perf_counter() - t0, 2))

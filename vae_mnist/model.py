@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -14,10 +15,12 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .data import _why
+
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'PRESETS', 'kl_divergence', 'reconstruction_loss', 'Sampling', 'VAEConfig', 'get_config',
-           'build_encoder', 'build_decoder', 'VAE', 'load_model', 'pretrained_dir', 'model_card', 'pretrained_names',
-           'load_pretrained']
+           'build_encoder', 'build_decoder', 'VAE', 'load_keras_file', 'load_model', 'pretrained_dir', 'model_card',
+           'pretrained_names', 'load_pretrained']
 
 # %% ../nbs/02_model.ipynb #bca9bec4
 def kl_divergence(z_mean, z_log_var): # (batch, latent_dim) each
@@ -250,7 +253,13 @@ def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
     z = np.asarray(z, 'float32').reshape(-1, self.config.latent_dim)
     if self.config.conditional:
         if y is None: raise ValueError("a conditional model needs labels y to decode")
-        y = np.broadcast_to(np.asarray(y, 'int32').reshape(-1), (len(z),))
+        y = np.asarray(y).reshape(-1)
+        if y.dtype.kind not in 'iu' and not (y.dtype.kind == 'f' and np.array_equal(y, np.round(y))):
+            raise ValueError(f"labels must be whole numbers (digits 0-{self.config.n_classes - 1}), got {y.dtype}")
+        if y.size and (y.min() < 0 or y.max() >= self.config.n_classes):
+            raise ValueError(f"labels must be digits 0-{self.config.n_classes - 1}, got {y.min() if y.min() < 0 else y.max()}")
+        if y.size not in (1, len(z)): raise ValueError(f"got {y.size} labels for {len(z)} latent points")
+        y = np.broadcast_to(y.astype('int32'), (len(z),))
     def f(zb, *yb):
         ins = [zb, ops.one_hot(yb[0], self.config.n_classes)] if yb else zb
         return ops.reshape(ops.sigmoid(self.decoder(ins, training=False)), (-1, 28, 28))
@@ -259,11 +268,20 @@ def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
 VAE.encode, VAE.decode = _encode, _decode
 
 # %% ../nbs/02_model.ipynb #57384da9
+def load_keras_file(path, compile: bool = False) -> keras.Model: # a `.keras` file
+    "A Keras model saved as a `.keras` file; a missing, damaged or foreign file raises a one-line error naming it."
+    path = Path(path)
+    if path.is_dir(): raise IsADirectoryError(f"{path}: is a folder, not a .keras model file")
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path): raise ValueError(f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)")
+    try: return keras.saving.load_model(path, compile=compile)
+    except Exception as e: raise ValueError(f"{path}: not a loadable Keras model ({_why(e)})") from None
+
 def load_model(path) -> VAE:
     "A VAE saved with `model.save(path)` (a `.keras` file)."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such model file")
-    return keras.saving.load_model(path, compile=True)
+    model = load_keras_file(path, compile=True)
+    if not isinstance(model, VAE): raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
+    return model
 
 # %% ../nbs/02_model.ipynb #28b89123
 def pretrained_dir() -> Path:

@@ -17,15 +17,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from .data import _atomic_write, as_float, epoch_dataset
+from .data import _why, as_float, epoch_dataset
+from .files import atomic_write
 from .model import VAE, VAEConfig, get_config
 
 # %% auto #0
 __all__ = ['TrainingError', 'EpochCheckpoint', 'load_checkpoint', 'train', 'describe_data', 'train_pretrained']
 
 # %% ../nbs/03_train.ipynb #0b7cc7a6
-def _atomic_save_model(model, path: Path): _atomic_write(path, model.save)  # Keras wants the .keras suffix: kept
-def _atomic_write_text(path: Path, text: str): _atomic_write(path, lambda p: Path(p).write_text(text))
+def _atomic_save_model(model, path: Path): atomic_write(path, model.save)  # Keras wants the .keras suffix: kept
+def _atomic_write_text(path: Path, text: str): atomic_write(path, lambda p: Path(p).write_text(text))
 
 def _write_history(out_dir: Path, history: list[dict]):
     "`history.json` (a list of per-epoch dicts) and `history.csv`, atomically."
@@ -39,6 +40,8 @@ def _write_history(out_dir: Path, history: list[dict]):
 class TrainingError(RuntimeError):
     "Training cannot go on (a NaN loss, or an `out_dir` holding a different or damaged run); the message says what to do."
 
+_AFRESH = "train into a new folder, or start afresh with resume=False (--fresh on the command line)"
+
 def _state(model) -> list:
     "The variables a run needs to go on: the model's (weights, the sampler's noise state), then its optimizer's."
     return [*model.variables, *model.optimizer.variables]
@@ -46,7 +49,7 @@ def _state(model) -> list:
 def _save_checkpoint(model, history: list[dict], path: Path):
     "The values of `_state(model)` and the history so far, as one `.npz`, written atomically."
     arrays = {f'v{i}': ops.convert_to_numpy(v) for i, v in enumerate(_state(model))}
-    _atomic_write(path, lambda p: np.savez(p, history=np.array(json.dumps(history)), **arrays))
+    atomic_write(path, lambda p: np.savez(p, history=np.array(json.dumps(history)), **arrays))
 
 def _load_checkpoint(model, path: Path) -> list[dict]:
     "Set `model`'s variables (it and its optimizer built) from a checkpoint; returns the checkpoint's history."
@@ -55,11 +58,9 @@ def _load_checkpoint(model, path: Path) -> list[dict]:
         with np.load(path) as f:
             arrays, history, names = [f[f'v{i}'] for i in range(len(state))], json.loads(str(f['history'])), f.files
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise TrainingError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e}); "
-                            "train into a new out_dir, or pass resume=False to start afresh") from None
+        raise TrainingError(f"{path}: not a readable checkpoint ({_why(e)}); {_AFRESH}") from None
     if len(names) != len(state) + 1 or any(a.shape != tuple(v.shape) for a, v in zip(arrays, state)):
-        raise TrainingError(f"{path}: its variables do not fit the model in config.json; "
-                            "train into a new out_dir, or pass resume=False to start afresh")
+        raise TrainingError(f"{path}: its variables do not fit the model in config.json; {_AFRESH}")
     for v, a in zip(state, arrays): v.assign(a)
     return history
 
@@ -115,7 +116,7 @@ def _saved_config(out_dir: Path) -> VAEConfig:
     path = out_dir/'config.json'
     try: return VAEConfig.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError) as e:
-        raise TrainingError(f"{path}: not a readable config of a run ({type(e).__name__}: {e})") from None
+        raise TrainingError(f"{path}: not a readable config of a run ({_why(e)}); {_AFRESH}") from None
 
 def _resume(out_dir: Path, config: VAEConfig, model: VAE) -> list[dict]:
     "If `out_dir` holds a checkpoint of a run of `config`, load it into `model` and return its history; else `[]`."
@@ -123,7 +124,7 @@ def _resume(out_dir: Path, config: VAEConfig, model: VAE) -> list[dict]:
     if not ckpt.exists(): return []
     saved = _saved_config(out_dir)
     if {**saved.to_dict(), 'epochs': 0} != {**config.to_dict(), 'epochs': 0}:
-        raise TrainingError(f"{out_dir}: holds a run of a different config ({saved.name}); use a new out_dir or resume=False")
+        raise TrainingError(f"{out_dir}: holds a run of a different config ({saved.name}); {_AFRESH}")
     return _load_checkpoint(model, ckpt)
 
 def load_checkpoint(out_dir) -> VAE: # a folder `train` wrote to
@@ -147,7 +148,9 @@ def train(config: VAEConfig | str, # a config, or a preset name
     "Train a VAE with `fit`, checkpointing every epoch into `out_dir`; resumes an interrupted run."
     config = get_config(config) if isinstance(config, str) else config
     epochs = config.epochs if epochs is None else epochs
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir(): raise TrainingError(f"{out_dir}: is a file, not a folder for the run")
+    out_dir.mkdir(parents=True, exist_ok=True)
     (x, y), (x_val, y_val) = [_prepare(a, b, config) for a, b in data]
     if not resume:
         for f in ('checkpoint.npz', 'history.json', 'history.csv', 'model.keras'): (out_dir/f).unlink(missing_ok=True)

@@ -57,7 +57,7 @@ def plot_latent(points, y, # 2-D points (N, 2) and their labels (N,)
     "An interactive plotly scatter of `points` coloured by label; hover shows label and index."
     import plotly.graph_objects as go
     import plotly.express as px
-    points, y = np.asarray(points), np.asarray(y)
+    points, y = np.asarray(points, 'float32'), np.asarray(y)  # float32: half the bytes in the saved figure
     fig = go.Figure()
     for label in np.unique(y):
         idx = np.flatnonzero(y == label)

@@ -6,7 +6,8 @@ Python can configure logging, are dropped from the saved outputs; real warnings 
 What is saved stays small (tests/test_notebook_size.py checks it): saved widget state keeps only the models of
 @jupyter-widgets (sliders, images, text: what the static site draws); models whose JavaScript lives elsewhere, such
 as plotly's FigureWidget (an anywidget carrying plotly.js and its whole figure), are dropped. PNG outputs of at
-most 256 colours (our greyscale digit figures) are re-encoded losslessly (greyscale or palette PNGs), about half the size.
+most 256 colours (our greyscale digit figures) are re-encoded losslessly (greyscale or palette PNGs), about half the size;
+opaque PNGs of more colours lose their alpha channel (RGB), about a tenth smaller.
 Usage: python tools/execute_nbs.py nbs/01_data.ipynb [...]   (run from the repository root; cwd is each notebook's folder)
 """
 import base64, io, re, sys
@@ -45,14 +46,17 @@ def drop_foreign_widgets(nb) -> int:
     return len(bad)
 
 def smaller_png(b64: str) -> str:
-    "A PNG (base64) re-encoded losslessly as greyscale, or else as a palette of at most 256 colours, when smaller."
+    """A PNG (base64) re-encoded losslessly, when smaller: as greyscale, or else as a palette of at most 256 colours,
+    or else (more colours, all opaque) as RGB without the alpha channel."""
     import numpy as np
     from PIL import Image
     raw = base64.b64decode(b64)
     im = Image.open(io.BytesIO(raw))
-    if im.getcolors(256) is None: return b64  # more than 256 colours: as it is
     px = np.asarray(im.convert('RGBA'))
-    if (px[..., 3] == 255).all() and (px[..., :1] == px[..., 1:3]).all(): small = Image.fromarray(px[..., 0], 'L')
+    if im.getcolors(256) is None:  # more than 256 colours: drop an alpha channel that is all opaque, else as it is
+        if im.mode != 'RGBA' or not (px[..., 3] == 255).all(): return b64
+        small = Image.fromarray(np.ascontiguousarray(px[..., :3]), 'RGB')
+    elif (px[..., 3] == 255).all() and (px[..., :1] == px[..., 1:3]).all(): small = Image.fromarray(px[..., 0], 'L')
     else:
         colors, index = np.unique(px.reshape(-1, 4), axis=0, return_inverse=True)
         small = Image.fromarray(index.reshape(px.shape[:2]).astype(np.uint8), 'P')

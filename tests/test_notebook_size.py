@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LIMIT = 2_500_000  # bytes per notebook; the largest, 04_results, is about 2.0 MB (two 10,000-point plotly scatters)
+LIMIT = 1_500_000  # bytes per notebook; the largest, 04_results, is about 1.4 MB (two 10,000-point plotly scatters)
 SCRIPT_LIMIT = 50_000  # bytes of JavaScript inline in one output: more is a vendored library
 WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
 FIX_PLOTLY = ("display plotly figures with `pio.renderers.default = 'plotly_mimetype+notebook_connected'` (JSON plus "
@@ -88,7 +88,7 @@ def test_inline_plotly_fails(tmp_path):
     p = _notebook(tmp_path, [nbformat.v4.new_output('display_data', {'text/html': html})])
     found = problems(p)
     assert any('inline copy of plotly.js' in m and 'notebook_connected' in m for m in found), found
-    assert any('over the 2.5 MB limit' in m for m in found), found
+    assert any('over the 1.5 MB limit' in m for m in found), found
     small = problems(p, limit=100_000_000)
     assert len(small) == 1 and 'plotly.js' in small[0], small  # caught even under the size limit
 

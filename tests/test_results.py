@@ -109,6 +109,16 @@ def test_matplotlib_plots_return_figures(models, test_codes, mnist_test):
     with pytest.raises(ValueError, match='empty'): plot_history([])
 
 
+def test_class_means_scatter_kw(test_codes, mnist_test):
+    "`scatter_kw` goes over the cloud's defaults (faint points); the notebook draws it solid, for a small image."
+    _, y = mnist_test
+    means = class_means(test_codes['seed'], y)
+    cloud = lambda **kw: plot_class_means(test_codes['seed'], y, means, **kw).axes[0].collections[0]
+    assert cloud().get_alpha() == 0.15 and cloud().get_sizes()[0] == 2
+    solid = cloud(scatter_kw=dict(s=1.5, alpha=1, antialiased=False, linewidths=0))
+    assert solid.get_alpha() == 1 and solid.get_sizes()[0] == 1.5 and not solid.get_antialiased()[0]
+
+
 def test_reconstructions_beat_class_mean(models, mnist_test):
     x, y = mnist_test
     r = reconstruct(models['mlp'], x[:300])

@@ -5,7 +5,9 @@
    `FilterDefaults` processors, as `nbdev_proc_nbs` does, minus its Quarto install): show_doc entries, `#| hide`,
    doc links, frontmatter. Processed notebooks go to `_proc/`.
 2. A small translation of what Quarto would read (frontmatter, `#|` directives, absolute doc links, numbered
-   notebook names, plotly's JSON output) into what myst-nb reads, in `_proc/_sphinx/`.
+   notebook names, plotly's JSON output) into what myst-nb reads, in `_proc/_sphinx/`. The notebooks load plotly.js
+   by reference (plotly's `notebook_connected` HTML, for Quarto and GitHub); here each figure is redrawn from its
+   JSON, or its CDN script tags are removed, and the page loads the site's own copy of plotly.js.
 3. Sphinx + myst-nb (`nb_execution_mode = "off"`: the notebooks' saved outputs) + sphinx-book-theme render it,
    navigation from `nbs/sidebar.yml`. All JavaScript is served from the site: plotly.js from the plotly package,
    require.js, @jupyter-widgets/html-manager and MathJax 3 from `tools/docs_js` (`npm ci` there, run here when
@@ -103,6 +105,15 @@ def is_plotly_init(o) -> bool:
         ('* plotly.js v' in h or 'cdn.plot.ly' in h) and 'Plotly.newPlot' not in h
 
 
+_re_cdn_script = re.compile(r'<script[^>]*\bsrc="https://(?:cdn\.plot\.ly|cdnjs\.cloudflare\.com/ajax/libs/mathjax)/'
+                            r'[^"]*"[^>]*>\s*</script>')
+
+
+def local_plotly(h) -> str:
+    "A plotly HTML output that loads plotly.js (and MathJax) from a CDN, without those scripts: the page serves both."
+    return _re_cdn_script.sub('', ''.join(h) if isinstance(h, list) else h)
+
+
 def plotly_html(fig: dict) -> str:
     "An HTML div that draws a plotly figure saved as JSON, using the site's own plotly.js."
     import plotly.io as pio
@@ -195,8 +206,9 @@ def to_myst(procd: list, src_dir: Path, doc_url: str):
                     plotly_pages.add(name)
                 if 'text/markdown' in data:  # show_doc's leading `---` is a transition docutils cannot nest
                     data['text/markdown'] = fix(showdoc_html(data['text/markdown']))
-                if 'text/html' in data and 'cdn.plot.ly' in data['text/html']:
-                    log(f"warning: {p.name} has a plotly figure that loads plotly.js from the internet")
+                elif 'text/html' in data and 'cdn.plot.ly' in data['text/html']:  # HTML only (no JSON): serve it here
+                    data['text/html'] = local_plotly(data['text/html'])
+                    plotly_pages.add(name)
         nbformat.write(nb, src_dir / f"{name}.ipynb")
     return pages, plotly_pages, widget_pages
 

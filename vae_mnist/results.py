@@ -57,7 +57,7 @@ def plot_latent(points, y, # 2-D points (N, 2) and their labels (N,)
     "An interactive plotly scatter of `points` coloured by label; hover shows label and index."
     import plotly.graph_objects as go
     import plotly.express as px
-    points, y = np.asarray(points), np.asarray(y)
+    points, y = np.asarray(points, 'float32'), np.asarray(y)  # float32: half the bytes in the saved figure
     fig = go.Figure()
     for label in np.unique(y):
         idx = np.flatnonzero(y == label)
@@ -146,12 +146,13 @@ def class_means(z, y, # codes (N, d) and labels (N,)
 # %% ../nbs/04_results.ipynb #bb83896f
 def plot_class_means(points, y, means, # 2-D points (N, 2), labels, the class means in the same 2-D coordinates
                      images=None, # decoded class means (n_classes, 28, 28), drawn below
-                     title: str | None = None):
+                     title: str | None = None,
+                     scatter_kw: dict | None = None): # more arguments for the cloud's `ax.scatter`, over `s=2, alpha=0.15`
     "A matplotlib figure: the cloud of points, each class mean marked by its label, and the decoded means."
     import matplotlib.pyplot as plt
     fig = plt.figure(figsize=(7, 8.2 if images is not None else 6.5))
     ax = fig.add_axes([0.1, 0.25 if images is not None else 0.08, 0.85, 0.68])
-    ax.scatter(points[:, 0], points[:, 1], c=y, cmap='tab10', s=2, alpha=0.15)
+    ax.scatter(points[:, 0], points[:, 1], c=y, cmap='tab10', **{'s': 2, 'alpha': 0.15, **(scatter_kw or {})})
     for k, (mx, my) in enumerate(means):
         ax.text(mx, my, str(k), fontsize=16, weight='bold', ha='center', va='center', color=plt.cm.tab10(k),
                 bbox=dict(facecolor='white', alpha=0.8, boxstyle='round'))

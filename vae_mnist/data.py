@@ -98,8 +98,6 @@ def check_labels(y, path, n=None) -> np.ndarray: # labels as read; `n`: the numb
     return y.astype(np.uint8, copy=False)
 
 # %% ../nbs/01_data.ipynb #8a664d8f
-_atomic_write = atomic_write  # the name widgets still import
-
 def _idx_header(shape) -> bytes:
     "The IDX header of a uint8 array of `shape`: magic (0, 0, 0x08, ndim), then each size as big-endian uint32."
     return bytes([0, 0, 0x08, len(shape)]) + np.array(shape, '>u4').tobytes()

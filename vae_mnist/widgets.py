@@ -11,7 +11,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
-from .data import _atomic_write
+from .files import atomic_write
 from .generate import to_uint8
 from .results import decode_point, interpolate, latent_2d, latent_codes, nearest, plot_digit, sample_digits, fit_pca
 
@@ -189,7 +189,7 @@ class Interpolator(Explorer):
 def _save_npz(path, x, y) -> Path:
     def write(p):
         with open(p, 'wb') as f: np.savez_compressed(f, x=x, y=y)
-    return _atomic_write(path, write)
+    return atomic_write(path, write)
 
 class DigitGenerator(Explorer):
     "Class (CVAE) or 'any', count and temperature -> a grid of new digits; Save writes them as an .npz."

@@ -34,9 +34,10 @@ system-deps:
 	  else echo "note: not installed: $$missing (as root: apt-get install $$missing); tests that need them skip (fail under CI)"; fi; \
 	fi
 
-# The main job: 10,000 new labelled digits (1,000 of each) from the bundled conditional VAE, offline, and a preview.
+# The main job: 10,000 new labelled digits (1,000 of each) from the bundled default generator, offline, with their
+# dataset card (out/synthetic.json) and a preview.
 run: install
-	$(BIN)/vae-mnist generate --model cvae -n 10000 --out $(OUT)/synthetic.npz --preview $(OUT)/preview.png --force
+	$(BIN)/vae-mnist generate -n 10000 --out $(OUT)/synthetic.npz --preview $(OUT)/preview.png --force
 
 test: install system-deps sync-check nbtest pytest
 
@@ -61,11 +62,12 @@ bench: install system-deps
 	$(BIN)/python bench/generate_speed.py
 
 # Re-train the models shipped in vae_mnist/assets/ (each with its model card) and the digit classifier; a few minutes.
-PRETRAINED ?= seed mlp cvae
+PRETRAINED ?= seed mlp cvae digits
 pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.train import train_pretrained; \
 	d = load_mnist(); [print(n, train_pretrained(n, d)['test']) for n in '$(PRETRAINED)'.split()]"
-	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.generate import ship_classifier; print(ship_classifier(load_mnist()))"
+	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.classifier import ship_classifier; print(ship_classifier(load_mnist()))"
+	$(BIN)/python bench/data_quality.py   # the quality figures every dataset card quotes (assets/quality.json)
 
 # The docs site without Quarto or network: nbdev's notebook processing, then Sphinx + myst-nb into _docs/
 # (the site's JavaScript comes from npm packages pinned in tools/docs_js, installed on first use).

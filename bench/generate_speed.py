@@ -3,9 +3,11 @@
     python bench/generate_speed.py                      # about a minute on 2 cores
     python bench/generate_speed.py --repeats 3 --million --json bench/results/generate_speed.json
 
-Model: the bundled `seed` VAE (2-D latent, unconditional), so every digit is also labelled by the bundled classifier.
-- ours: `write_generated('seed', 100_000, tmp/'s.npz', seed=i)`: draw z, decode in batches of 10,000, round to uint8,
-  classify (label + confidence), stream into an npz; `--repeats` times, median and minimum (time.perf_counter).
+Model: `--model`, default the bundled `seed` VAE (2-D latent, unconditional), so every digit is also labelled by the
+bundled reader (the CNN of `vae_mnist.classifier`); a conditional model (`--model cvae`, `--model digits`) is asked
+for each label and needs no reader, and samples from its fitted latent density (`load_generator`).
+- ours: `write_generated(model, 100_000, tmp/'s.npz', seed=i)`: draw z, decode in batches of 10,000, round to uint8,
+  label (reader: label + confidence), stream into an npz and its card; `--repeats` times, median and minimum.
 - baseline, the seed as written: the seed decoded one digit per `generator.predict(z_sample)` call. Timed on
   `--baseline-points` points with the same decoder (Keras 3 `predict` on the seed model's decoder), then compared per
   digit. The baseline neither labels nor writes anything, which flatters it.
@@ -37,9 +39,9 @@ def _rss_mb() -> float:
 
 def million_worker(n: int, batch_size: int):
     "Runs in a fresh process: write n digits to npz in batches; print one JSON line."
-    from vae_mnist.generate import load_classifier, write_generated
-    from vae_mnist.model import load_pretrained
-    model, clf = load_pretrained('seed'), load_classifier()
+    from vae_mnist.classifier import load_classifier
+    from vae_mnist.generate import load_generator, write_generated
+    model, clf = load_generator('seed'), load_classifier()
     write_generated(model, 20_000, Path(tempfile.mkdtemp())/'warm.npz', classifier=clf, batch_size=batch_size)  # warm-up
     before = _rss_mb()
     with tempfile.TemporaryDirectory() as d:
@@ -66,21 +68,23 @@ def main():
     ap.add_argument('--json', type=Path)
     ap.add_argument('--worker', type=int, help=argparse.SUPPRESS)
     ap.add_argument('--batch-size', type=int, default=10_000)
+    ap.add_argument('--model', default='seed', help='a bundled model (default: seed)')
     a = ap.parse_args()
     if a.worker: return million_worker(a.worker, a.batch_size)
 
     import numpy as np
-    from vae_mnist.generate import load_classifier, write_generated
-    from vae_mnist.model import load_pretrained
-    model, clf = load_pretrained('seed'), load_classifier()
-    res = dict(machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}", n=a.n)
+    from vae_mnist.classifier import load_classifier
+    from vae_mnist.generate import load_generator, write_generated
+    model, clf = load_generator(a.model), load_classifier()
+    res = dict(machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}", n=a.n, model=a.model)
 
     with tempfile.TemporaryDirectory() as d:
-        write_generated(model, 10_000, Path(d)/'warm.npz', classifier=clf)  # warm-up: traces the functions
+        labeller = None if model.config.conditional else clf  # a conditional model's labels need no reader
+        write_generated(model, 10_000, Path(d)/'warm.npz', classifier=labeller)  # warm-up: traces the functions
         times = []
         for i in range(a.repeats):
             t0 = time.perf_counter()
-            info = write_generated(model, a.n, Path(d)/f'r{i}.npz', seed=i, classifier=clf, batch_size=a.batch_size)
+            info = write_generated(model, a.n, Path(d)/f'r{i}.npz', seed=i, classifier=labeller, batch_size=a.batch_size)
             times.append(time.perf_counter() - t0)
             with np.load(Path(d)/f'r{i}.npz') as f:
                 assert f['x'].shape == (a.n, 28, 28) and len(f['y']) == a.n and sum(info['counts']) == a.n
@@ -90,17 +94,19 @@ def main():
     # the seed as written: one predict call per latent point
     decoder, rng = model.decoder, np.random.default_rng(0)
     z = rng.standard_normal((a.baseline_points, model.config.latent_dim)).astype('float32')
-    decoder.predict(z[:1], verbose=0)
+    one_hot = np.eye(10, dtype='float32')[[3]]
+    ins = lambda i: [z[i:i + 1], one_hot] if model.config.conditional else z[i:i + 1]
+    decoder.predict(ins(0), verbose=0)
     t0 = time.perf_counter()
-    digits = [decoder.predict(z[i:i + 1], verbose=0)[0].reshape(28, 28) for i in range(a.baseline_points)]
+    digits = [decoder.predict(ins(i), verbose=0)[0].reshape(28, 28) for i in range(a.baseline_points)]
     base = (time.perf_counter() - t0) / a.baseline_points
-    assert np.allclose(1 / (1 + np.exp(-digits[0])), model.decode(z[:1])[0], atol=1e-5)
+    assert np.allclose(1 / (1 + np.exp(-digits[0])), model.decode(z[:1], 3 if model.config.conditional else None)[0], atol=1e-5)
     res['seed_as_written'] = dict(points=a.baseline_points, s_per_digit=base, digits_per_s=1 / base,
                                   extrapolated_s_for_n=base * a.n)
     res['speedup'] = base * a.n / ours
 
     print(f"machine: {res['machine']}")
-    print(f"ours: {a.n:,} labelled digits generated and written to npz in {ours:.2f} s median "
+    print(f"ours ({a.model}): {a.n:,} labelled digits generated and written to npz in {ours:.2f} s median "
           f"(min {min(times):.2f} s, {a.repeats} runs): {a.n / ours:,.0f} digits/s")
     print(f"seed as written (one predict per point, no labels, no file): {1 / base:,.0f} digits/s "
           f"({base * 1e3:.1f} ms a digit over {a.baseline_points}); {a.n:,} would take {base * a.n:,.0f} s")

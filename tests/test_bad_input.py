@@ -66,7 +66,7 @@ def _file(name, data=b'keep me'):
 def _zip_not_keras(t):
     with zipfile.ZipFile(t/'m.keras', 'w') as z: z.writestr('notes.txt', 'not a model')
 
-def _non_vae(t): shutil.copy(pretrained_dir()/'classifier.keras', t/'m.keras')
+def _non_vae(t): shutil.copy(pretrained_dir()/'reader.keras', t/'m.keras')
 
 def _pickled_npz(t):
     np.savez(t/'mnist.npz', x_train=np.array([np.zeros((28, 28)), None], dtype=object), y_train=np.zeros(2, 'uint8'),
@@ -97,6 +97,11 @@ CASES = [
      ['generate', '--force', '--format', 'idx', '-n', 50, '--out', '{t}/out'], 'is a file; --force replaces only a dataset folder'),
     ('existing output without force', _file('a.npz'), ['generate', '-n', 5, '--out', '{t}/a.npz'], 'already exists; use force=True (--force)'),
     ('existing evaluate output without force', _file('e.json'), ['evaluate', '--out', '{t}/e.json'], 'already exists'),
+    ('existing dataset card without force', _file('a.json'), ['generate', '-n', 5, '--out', '{t}/a.npz'], 'a.json: already exists'),
+    ('force over a folder where the card goes', lambda t: (t/'a.json').mkdir(),
+     ['generate', '--force', '-n', 5, '--out', '{t}/a.npz'], 'a.json: is a folder; --force replaces only a file there'),
+    ('fitted sampler for a model without one', _nothing, ['generate', '--model', 'seed', '--sampler', 'fitted', '-n', 5,
+     '--out', '{t}/a.npz'], "model 'seed' carries no fitted latent density"),
     # an n that cannot fit (item 2)
     ('huge n as npz', _nothing, ['generate', '-n', 10**13, '--out', '{t}/a.npz'], '10,000,000,000,000 digits as npz needs at least'),
     ('huge n as csv', _nothing, ['generate', '-n', 10**13, '--out', '{t}/a.csv'], 'digits as csv needs at least'),
@@ -180,7 +185,8 @@ def test_force_replaces_exactly_what_we_wrote(tmp_path, capsys):
     from vae_mnist.data import load_mnist
     assert sum(len(s[0]) for s in load_mnist(tmp_path/'d')) == 140
     assert sum(len(list((tmp_path/'p'/str(k)).iterdir())) for k in range(10)) == 140
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.npz', 'd', 'notes.txt', 'p']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.json', 'a.npz', 'd', 'notes.txt', 'p']  # a.json: the dataset card
+    assert json.loads((tmp_path/'d'/'dataset.json').read_text())['n'] == 140 and json.loads((tmp_path/'a.json').read_text())['n'] == 140
     assert (tmp_path/'notes.txt').read_text() == 'mine'
 
 
@@ -279,7 +285,7 @@ def test_memory_stays_bounded_for_a_billion_digits(tmp_path):
     p = subprocess.Popen(_cmd('generate', '-n', 10**9, '--out', tmp_path/'grid.png'), env=_env(),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: _temps(tmp_path), p)  # the writer is open: generation starts now
-    time.sleep(3)
+    time.sleep(8)  # the first batches: TensorFlow's buffers and the sampler's warm up (~0.25 GB on the default model)
     early = _peak_rss(p.pid)
     time.sleep(12)  # hundreds of thousands of digits later
     late = _peak_rss(p.pid)

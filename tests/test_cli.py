@@ -40,15 +40,22 @@ def test_info_text_and_json():
     assert 'cvae' in r.stdout and 'classifier' in r.stdout and 'test accuracy' in r.stdout
     info = json.loads(cli('info', '--json').stdout)
     assert {'seed', 'mlp', 'cvae'} <= set(info['models']) and 'classifier' not in info['models']
-    assert info['classifier']['test_accuracy'] > 0.97
+    assert info['classifier']['test_accuracy'] >= 0.99 and info['classifier']['kind'] == 'cnn'
+    from vae_mnist.generate import DEFAULT_MODEL
+    assert [n for n, m in info['models'].items() if m['default']] == [DEFAULT_MODEL] and info['models'][DEFAULT_MODEL]['fitted_sampler']
+    assert '(default generator)' in r.stdout
 
 
 def test_main_job_generates_a_labelled_dataset_and_preview(tmp_path):
-    "The README's main-job command."
-    r = cli('generate', '--model', 'cvae', '-n', 10000, '--out', tmp_path/'out'/'synthetic.npz', '--preview', tmp_path/'out'/'preview.png')
+    "The README's main-job command: the default generator and its fitted sampler, a dataset card beside the data."
+    from vae_mnist.generate import DEFAULT_MODEL
+    r = cli('generate', '-n', 10000, '--out', tmp_path/'out'/'synthetic.npz', '--preview', tmp_path/'out'/'preview.png')
     assert r.returncode == 0 and r.stderr == '', r.stderr
     summary = json.loads(r.stdout)
-    assert summary['counts'] == [1000] * 10
+    assert summary['counts'] == [1000] * 10 and (summary['model'], summary['sampler']) == (DEFAULT_MODEL, 'fitted')
+    card = json.loads((tmp_path/'out'/'synthetic.json').read_text())
+    assert (card['generator'], card['sampler'], card['seed'], card['n']) == (DEFAULT_MODEL, 'fitted', 0, 10000)
+    assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['preview.png', 'synthetic.json', 'synthetic.npz']
     with np.load(tmp_path/'out'/'synthetic.npz') as f:
         assert f['x'].shape == (10000, 28, 28) and f['x'].dtype == np.uint8 and np.bincount(f['y']).tolist() == [1000] * 10
     assert (tmp_path/'out'/'preview.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
@@ -62,8 +69,11 @@ def test_generate_other_formats_load_back(tmp_path):
     assert cli('generate', '--model', 'mlp', '-n', 700, '--out', tmp_path/'idx', '--format', 'idx').returncode == 0
     (xa, _), (xb, _) = load_mnist(tmp_path/'idx')
     assert (len(xa), len(xb)) == (600, 100)
-    r = cli('generate', '-n', 3, '--labels', '4,5,6', '--out', tmp_path/'l.npz', '--seed', 2)
+    r = cli('generate', '-n', 3, '--labels', '4,5,6', '--out', tmp_path/'l.npz', '--seed', 2, '--sampler', 'prior')
     with np.load(tmp_path/'l.npz') as f: assert f['y'].tolist() == [4, 5, 6]
+    assert json.loads((tmp_path/'l.json').read_text())['sampler'] == 'prior' and json.loads(r.stdout)['sampler'] == 'prior'
+    r = cli('generate', '--model', 'seed', '-n', 3, '--sampler', 'fitted', '--out', tmp_path/'f.npz')
+    assert_one_line_error(r, "model 'seed' carries no fitted latent density")
     assert cli('generate', '-n', 3, '--labels', '4,5,6', '--out', tmp_path/'l.npz', '--seed', 2, '--force').returncode == 0
 
 

@@ -4,7 +4,8 @@ import pytest
 
 from vae_mnist.evaluate import (augmentation, classifier_accuracy, evaluate_model, fid_mnist, frechet_distance,
                                 iw_log_likelihood, label_faithfulness, neg_elbo)
-from vae_mnist.generate import Synthetic, generate, load_classifier
+from vae_mnist.classifier import load_classifier
+from vae_mnist.generate import Synthetic, generate
 from vae_mnist.model import load_pretrained, model_card
 
 
@@ -90,3 +91,24 @@ def test_evaluate_model_small_run(mnist_train, mnist_test, classifier):
     assert set(r['tstr']) == {'synthetic', 'real'} and set(r['augmentation']['with_synthetic']) == {100, 1000}
     with pytest.raises(ValueError, match='needs a test set of 1200'):
         evaluate_model(load_pretrained('cvae'), ((x, y), (xt[:1000], yt[:1000])), n_synthetic=600)
+
+
+def test_nearest_distances_known_cases(mnist_train):
+    from vae_mnist.evaluate import nearest_distances
+    x, _ = mnist_train
+    ref = x[:500]
+    assert np.allclose(nearest_distances(ref[100:110], ref), 0, atol=1e-2)  # members of the reference set
+    q = x[600:610].astype('float32') / 255
+    brute = np.sqrt(((q.reshape(10, 1, -1) - ref.reshape(1, 500, -1).astype('float32') / 255) ** 2).sum(2)).min(1)
+    assert np.allclose(nearest_distances(x[600:610], ref, batch_size=4), brute, atol=1e-3)
+    assert np.allclose(nearest_distances(np.array([[3., 4.]]), np.array([[0., 0.], [30., 40.]])), [5.0])
+
+
+def test_data_quality_small_run(mnist_train, mnist_test, classifier):
+    from vae_mnist.evaluate import data_quality
+    from vae_mnist.generate import load_generator
+    data = ((mnist_train[0][:500], mnist_train[1][:500]), (mnist_test[0][:1000], mnist_test[1][:1000]))
+    q = data_quality(load_generator('cvae'), data, seeds=(0, 1), kind='mlp', steps=80, n_eval=400, reader=classifier)
+    assert (q['sampler'], q['n'], len(q['tstr']['per_seed'])) == ('fitted', 500, 2)
+    assert q['agreement']['accuracy'] > 0.95 and 0.5 < q['tstr']['mean'] <= 1 and min(q['fid'], q['fid_floor']) > 0
+    assert set(q['nn']) == {'pixels', 'features'} and all(v['test'] > 0 for v in q['nn'].values())

@@ -37,14 +37,18 @@ def _add_generate(sub):
     p = sub.add_parser('generate', help='generate a labelled synthetic dataset',
                        description="Generate N labelled digits from a VAE and write them to --out (format from the "
                                    "name: .npz, .csv, .csv.gz, .png; or --format idx / png-folders for a folder).")
-    p.add_argument('--model', default='cvae', help="a bundled model (see `vae-mnist info`) or a .keras file (default: cvae)")
+    p.add_argument('--model', help="a bundled model (see `vae-mnist info`) or a .keras file (default: the bundled default "
+                   "generator, marked in `vae-mnist info`)")
     p.add_argument('-n', type=_positive_int, default=10_000, help='how many digits (default: 10000)')
     p.add_argument('--out', required=True, type=Path, help='output file or folder')
     p.add_argument('--format', choices=('npz', 'csv', 'idx', 'png', 'png-folders'), help='default: from the --out name')
     p.add_argument('--preview', type=Path, help='also write a PNG grid of the digits here')
     p.add_argument('--labels', type=_labels, help='cvae only: one digit, or a comma-separated list of n digits (default: balanced)')
-    p.add_argument('--temperature', type=float, default=1.0, help='scales the prior standard deviation, in (0, 10] (default: 1.0)')
-    p.add_argument('--threshold', type=float, default=0.0, help='minimum classifier confidence to keep a digit (default: 0)')
+    p.add_argument('--sampler', choices=('prior', 'fitted'), help="where latent points come from: the prior N(0, I), or the "
+                   "density fitted to the encoded training set (default: fitted when the model ships one)")
+    p.add_argument('--temperature', type=float, default=1.0, help="scales the sampler's spread, in (0, 10] (default: 1.0)")
+    p.add_argument('--threshold', type=float, default=0.0, help="minimum reader confidence in a digit's label: lower ones are "
+                   "dropped (unconditional) or redrawn (conditional); the card records it (default: 0, no filtering)")
     p.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
     p.add_argument('--batch-size', type=_positive_int, default=10_000, help='digits generated and written at a time')
     p.add_argument('--n-test', type=_positive_int, help='idx: digits in the t10k files (default: min(10000, n // 7))')
@@ -54,7 +58,7 @@ def _add_generate(sub):
 def _add_train(sub):
     p = sub.add_parser('train', help='train a VAE preset', description="Train a preset on MNIST; checkpoints go to --out "
                        "every epoch and a second run with the same --out resumes. The model ends in OUT/model.keras.")
-    p.add_argument('--preset', default='seed', help='seed, mlp, conv or cvae (default: seed)')
+    p.add_argument('--preset', default='seed', help='seed, mlp, conv, cvae or digits (default: seed)')
     p.add_argument('--out', required=True, type=Path, help='folder for checkpoints, history and model.keras')
     p.add_argument('--epochs', type=_positive_int, help="default: the preset's")
     p.add_argument('--data', type=Path, help='MNIST folder or .npz (default: VAE_MNIST_DATA, then the cache)')
@@ -71,6 +75,7 @@ def _add_evaluate(sub):
     p.add_argument('--n-synthetic', type=_positive_int, default=5000, help='generated digits for FID and train-on-synthetic')
     p.add_argument('--n-test', type=_positive_int, help='use only the first N test digits')
     p.add_argument('--steps', type=_positive_int, default=1000, help='training steps of each classifier (default: 1000)')
+    p.add_argument('--sampler', choices=('prior', 'fitted'), help="as for generate (default: fitted when the model ships one)")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', type=Path, help='also write the JSON here')
     p.add_argument('--force', action='store_true', help='overwrite --out')
@@ -90,10 +95,6 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/08_cli.ipynb #090cec09
-def _model(name: str):
-    from vae_mnist.model import load_model, load_pretrained
-    return load_model(name) if name.endswith('.keras') or os.sep in name or Path(name).exists() else load_pretrained(name)
-
 def _data(source, n_train=None):
     from vae_mnist.data import load_mnist
     (x, y), test = load_mnist(source, download_ok=True)
@@ -101,23 +102,33 @@ def _data(source, n_train=None):
 
 def cmd_generate(a) -> dict:
     from vae_mnist.generate import write_generated
-    return write_generated(_model(a.model), a.n, a.out, a.format, preview=a.preview, force=a.force, batch_size=a.batch_size,
-                           n_test=a.n_test, labels=a.labels, temperature=a.temperature, threshold=a.threshold, seed=a.seed)
+    from vae_mnist.generate import DEFAULT_MODEL, load_generator
+    return write_generated(load_generator(a.model or DEFAULT_MODEL), a.n, a.out, a.format, preview=a.preview, force=a.force, batch_size=a.batch_size,
+                           n_test=a.n_test, labels=a.labels, temperature=a.temperature, threshold=a.threshold, seed=a.seed,
+                           sampler=a.sampler)
 
 def cmd_train(a) -> dict:
     from vae_mnist.model import get_config
     from vae_mnist.train import train
     config = get_config(a.preset)  # an unknown preset fails here, before the data is read
-    model, history = train(config, _data(a.data, a.n_train), a.out, epochs=a.epochs, resume=not a.fresh, verbose=0)
-    return dict(preset=a.preset, model=str(a.out/'model.keras'), epochs=len(history), last=history[-1] if history else None)
+    data = _data(a.data, a.n_train)
+    model, history = train(config, data, a.out, epochs=a.epochs, resume=not a.fresh, verbose=0)
+    res = dict(preset=a.preset, model=str(a.out/'model.keras'), epochs=len(history), last=history[-1] if history else None)
+    if config.conditional:  # `generate --model OUT/model.keras` then samples where the codes are (see Sampler)
+        from vae_mnist.sampler import fit_latent_density, save_density
+        try: res['sampler'] = str(save_density(fit_latent_density(model, *data[0]), a.out/'model.latent.npz'))
+        except ValueError as e: res['sampler'] = f"none: {e}"  # too few digits of some class to fit
+    return res
 
 def cmd_evaluate(a) -> dict:
     from vae_mnist.evaluate import evaluate_model
     if a.out is not None and a.out.exists() and not a.force: raise FileExistsError(f"{a.out}: already exists; use --force to overwrite")
-    model = _model(a.model)
+    from vae_mnist.generate import load_generator
+    model = load_generator(a.model)
     train, (x_test, y_test) = _data(a.data)
     if a.n_test: x_test, y_test = x_test[:a.n_test], y_test[:a.n_test]
-    res = evaluate_model(model, (train, (x_test, y_test)), k=a.k, n_synthetic=a.n_synthetic, seed=a.seed, steps=a.steps)
+    res = evaluate_model(model, (train, (x_test, y_test)), k=a.k, n_synthetic=a.n_synthetic, seed=a.seed, steps=a.steps,
+                         sampler=a.sampler)
     if a.out is not None:
         from vae_mnist.files import atomic_write
         atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
@@ -126,10 +137,12 @@ def cmd_evaluate(a) -> dict:
 # %% ../nbs/08_cli.ipynb #453cce9c
 def cmd_info(a) -> dict:
     from vae_mnist.data import ENV_VARS, DataError, locate
-    from vae_mnist.generate import classifier_card
+    from vae_mnist.classifier import classifier_card
+    from vae_mnist.generate import DEFAULT_MODEL
     from vae_mnist.model import model_card, pretrained_dir, pretrained_names
-    models = {n: {k: model_card(n).get(k) for k in ('preset', 'data', 'epochs', 'test')}
-              for n in pretrained_names() if n != 'classifier'}
+    from vae_mnist.sampler import density_path
+    models = {n: {**{k: model_card(n).get(k) for k in ('preset', 'data', 'epochs', 'test')},
+                  'fitted_sampler': density_path(n).is_file(), 'default': n == DEFAULT_MODEL} for n in pretrained_names()}
     try:
         d = locate(download_ok=False)
         data = str(d) if d.exists() else f"not found: {d} does not exist (check {ENV_VARS['mnist']})"
@@ -139,9 +152,10 @@ def cmd_info(a) -> dict:
 def _print_info(info: dict):
     print(f"bundled models (in {info['assets']}):")
     for n, c in info['models'].items():
-        print(f"  {n:6} {c['preset']} preset, {c['epochs']} epochs on {c['data']}; test loss {c['test'].get('loss')}")
+        print(f"  {n:6} {c['preset']} preset, {c['epochs']} epochs on {c['data']}; test loss {c['test'].get('loss')}"
+              f"{'; fitted sampler' if c.get('fitted_sampler') else ''}{'  (default generator)' if c.get('default') else ''}")
     c = info['classifier']
-    print(f"classifier: {c['arch']}, test accuracy {c['test_accuracy']} (labels the digits of unconditional models)")
+    print(f"classifier (the reader): {c['arch']}, test accuracy {c['test_accuracy']} (labels unconditional models' digits, judges all)")
     print(f"MNIST: {info['data']}")
 
 # %% ../nbs/08_cli.ipynb #838c92f0

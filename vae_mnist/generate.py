@@ -16,90 +16,18 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
+from .classifier import classify, load_classifier, predict_proba
 from .data import CSV_COLUMNS, IDX_NAMES, _idx_header, check_images, check_labels
 from .files import Output, atomic_write, check_space, commit, naming
-from .model import VAE, load_keras_file, load_pretrained, pretrained_dir
+from .model import VAE, load_model, load_pretrained, model_card, pretrained_dir
+from .sampler import LatentDensity, load_density, pretrained_density
 
 # %% auto #0
-__all__ = ['MAX_TEMPERATURE', 'FORMATS', 'build_classifier', 'train_classifier', 'predict_proba', 'classify',
-           'classifier_features', 'ship_classifier', 'load_classifier', 'classifier_card', 'Synthetic', 'to_uint8',
-           'request_labels', 'BalancedLabels', 'iter_generate', 'generate', 'infer_format', 'digit_grid',
-           'DatasetWriter', 'save', 'write_generated']
-
-# %% ../nbs/06_generate.ipynb #22f38458
-def build_classifier(hidden: tuple = (256, 128), # widths of the hidden layers; the last one is `features`
-                     dropout: float = 0.2, # after every hidden layer
-                    ) -> keras.Model:
-    "An MLP digit classifier: uint8 images (B, 28, 28) in, class probabilities (B, 10) out."
-    x_in = keras.Input((28, 28), name='x')
-    h = layers.Flatten()(layers.Rescaling(1 / 255)(x_in))
-    for i, units in enumerate(hidden):
-        h = layers.Dense(units, activation='relu', name='features' if i == len(hidden) - 1 else f'dense_{i}')(h)
-        h = layers.Dropout(dropout)(h)
-    return keras.Model(x_in, layers.Dense(10, activation='softmax', name='probs')(h), name='classifier')
-
-# %% ../nbs/06_generate.ipynb #0715c4e5
-def train_classifier(x, y, # real (or synthetic) images uint8 (N, 28, 28) and labels (N,)
-                     steps: int = 3000, # optimizer steps in all, whatever N is
-                     batch_size: int = 128,
-                     seed: int = 0, # weights, dropout and data order
-                     hidden: tuple = (256, 128),
-                    ) -> keras.Model: # compiled, with an `accuracy` metric
-    "A digit classifier fitted to `x, y` for `steps` Adam steps, seeded."
-    x, y = check_images(x, 'x'), check_labels(y, 'y', len(x))
-    keras.utils.set_random_seed(seed)
-    rng = np.random.default_rng(seed)
-    batch_size = min(batch_size, len(x))
-    need = steps * batch_size
-    order = np.concatenate([rng.permutation(len(x)) for _ in range(-(-need // len(x)))])[:need]
-    clf = build_classifier(hidden)
-    clf.compile(optimizer=keras.optimizers.Adam(1e-3), loss='sparse_categorical_crossentropy', metrics=['accuracy'])
-    clf.fit(x[order].astype('float32'), y[order].astype('int32'), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
-    return clf
-
-# %% ../nbs/06_generate.ipynb #eb43476f
-def predict_proba(classifier, x, batch_size: int = 8192) -> np.ndarray: # images (N, 28, 28) or (N, 784), uint8
-    "Class probabilities (N, 10) from `classifier`."
-    x = np.asarray(x).reshape(-1, 28, 28)
-    out = [ops.convert_to_numpy(classifier(ops.convert_to_tensor(x[i:i + batch_size].astype('float32')), training=False))
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, 10), 'float32')
-
-def classify(classifier, x) -> tuple[np.ndarray, np.ndarray]:
-    "Predicted labels (N,) uint8 and their confidences (N,) float32 (the top probability)."
-    p = predict_proba(classifier, x)
-    return p.argmax(1).astype(np.uint8), p.max(1).astype('float32')
-
-def classifier_features(classifier, x, batch_size: int = 8192) -> np.ndarray:
-    "The `features` layer's activations (N, 128) for images `x`: the space FID-MNIST is measured in."
-    f = getattr(classifier, '_features_model', None)
-    if f is None: f = classifier._features_model = keras.Model(classifier.inputs, classifier.get_layer('features').output)
-    return predict_proba(f, x, batch_size)
-
-# %% ../nbs/06_generate.ipynb #c53ec9fc
-def ship_classifier(data, # `((x_train, y_train), (x_test, y_test))` as from `load_mnist`
-                    assets_dir=None, steps: int = 6000, seed: int = 0) -> dict: # returns the card
-    "Train the package's classifier on `data`'s training split and write `classifier.keras` and `classifier.json`."
-    (x, y), (x_test, y_test) = data
-    t0 = time.perf_counter()
-    clf = train_classifier(x, y, steps=steps, seed=seed)
-    seconds = time.perf_counter() - t0
-    d = Path(assets_dir or pretrained_dir()); d.mkdir(parents=True, exist_ok=True)
-    atomic_write(d/'classifier.keras', clf.save)
-    card = dict(name='classifier', arch='mlp 784-256-128-10, dropout 0.2', n_train=len(x), n_test=len(x_test),
-                steps=steps, batch_size=128, seed=seed, train_seconds=round(seconds, 1),
-                test_accuracy=round(float((classify(clf, x_test)[0] == y_test).mean()), 4), keras=keras.__version__)
-    atomic_write(d/'classifier.json', lambda p: Path(p).write_text(json.dumps(card, indent=1)))
-    return card
-
-def load_classifier(path=None) -> keras.Model: # default: the shipped `assets/classifier.keras`
-    "The digit classifier trained on real MNIST, loaded offline."
-    path = Path(path) if path is not None else pretrained_dir()/'classifier.keras'
-    return load_keras_file(path)
-
-def classifier_card() -> dict: return json.loads((pretrained_dir()/'classifier.json').read_text())
+__all__ = ['MAX_TEMPERATURE', 'SAMPLERS', 'DEFAULT_MODEL', 'FORMATS', 'Synthetic', 'to_uint8', 'request_labels', 'BalancedLabels',
+           'resolve_sampler', 'load_generator', 'iter_generate', 'generate', 'infer_format', 'digit_grid',
+           'DatasetWriter', 'save', 'card_path', 'shipped_quality', 'dataset_card', 'write_generated']
 
 # %% ../nbs/06_generate.ipynb #b9bb14b1
 @dataclass
@@ -108,6 +36,7 @@ class Synthetic:
     x: np.ndarray # images (n, 28, 28) uint8
     y: np.ndarray # labels (n,) uint8
     confidence: np.ndarray | None = None # (n,) float32: the classifier's probability for label `y`
+    rejected: int = 0 # digits drawn and thrown away (below `threshold`) to make this set
     def __len__(self): return len(self.x)
 
 def to_uint8(x) -> np.ndarray: # floats in [0, 1]
@@ -150,31 +79,61 @@ class BalancedLabels:
         out, self.buf = self.buf[:b], self.buf[b:]
         return out
 
-# %% ../nbs/06_generate.ipynb #ffd77810
-def _draw(model, rng, k, y, temperature):
-    "k decoded uint8 digits from z ~ N(0, temperature^2 I)."
-    z = temperature * rng.standard_normal((k, model.config.latent_dim), dtype=np.float32)
-    return to_uint8(model.decode(z, y, batch_size=max(k, 1)))
+# %% ../nbs/06_generate.ipynb #5a3e1f21
+SAMPLERS = ('prior', 'fitted')
+DEFAULT_MODEL = 'digits' # what `vae-mnist generate` and `make run` use: the best data (Evaluate)
 
-def _batch_unconditional(model, rng, b, temperature, classifier, threshold):
+def resolve_sampler(model: VAE, sampler=None) -> tuple[str, LatentDensity | None]:
+    "The sampler's name and density (None for the prior): `sampler` is None, 'prior', 'fitted' or a `LatentDensity`."
+    own = getattr(model, 'latent_density', None)
+    if sampler is None: sampler = own if own is not None else 'prior'
+    if isinstance(sampler, str):
+        if sampler not in SAMPLERS: raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        if sampler == 'prior': return 'prior', None
+        if own is None: raise ValueError(f"model {model.config.name!r} carries no fitted latent density; use sampler='prior', "
+                                         "or fit one (vae_mnist.sampler.fit_latent_density) and pass it")
+        sampler = own
+    if not all(hasattr(sampler, a) for a in ('sample', 'latent_dim', 'conditional')):  # a LatentDensity, or one like it
+        raise ValueError(f"sampler must be 'prior', 'fitted' or a LatentDensity, got {type(sampler).__name__}")
+    if (sampler.latent_dim, sampler.conditional) != (model.config.latent_dim, model.config.conditional):
+        raise ValueError(f"the latent density (latent {sampler.latent_dim}) does not belong to model {model.config.name!r} (latent {model.config.latent_dim})")
+    return 'fitted', sampler
+
+def load_generator(model: str | Path) -> VAE: # a bundled model's name, or a `.keras` file
+    "A VAE ready to generate: a bundled model or a `.keras` file, with its fitted latent density when it has one."
+    p = Path(model)
+    if str(model).endswith('.keras') or '/' in str(model) or p.exists():
+        vae = load_model(p); dens = p.with_name(p.name[:-len('.keras')] + '.latent.npz') if p.name.endswith('.keras') else None
+        vae.latent_density, vae.bundled_name = load_density(dens) if dens is not None and dens.is_file() else None, None
+    else: vae = load_pretrained(str(model)); vae.latent_density, vae.bundled_name = pretrained_density(str(model)), str(model)
+    return vae
+
+# %% ../nbs/06_generate.ipynb #ffd77810
+def _draw(model, rng, k, y, temperature, density=None):
+    "k decoded uint8 digits from z ~ N(0, temperature^2 I), or from `density` at `temperature`."
+    z = (temperature * rng.standard_normal((k, model.config.latent_dim), dtype=np.float32) if density is None
+         else density.sample(rng, y=y, n=k, temperature=temperature))
+    return to_uint8(model.decode(z, y, batch_size=2048))  # bounds a conv decoder's activations (~0.5 GB at 2,048)
+
+def _batch_unconditional(model, rng, b, temperature, classifier, threshold, density=None):
     xs, ys, cs, have, drawn = [], [], [], 0, 0
     while have < b:
         k = max(b - have, 256) if threshold > 0 else b - have
-        x = _draw(model, rng, k, None, temperature); y, c = classify(classifier, x); drawn += k
+        x = _draw(model, rng, k, None, temperature, density); y, c = classify(classifier, x); drawn += k
         keep = np.flatnonzero(c >= threshold)[:b - have]
         xs.append(x[keep]); ys.append(y[keep]); cs.append(c[keep]); have += len(keep)
         if have < b and drawn > 100 * b + 10_000:
             raise ValueError(f"threshold {threshold} is too strict: only {have} of {drawn} samples passed it")
-    return Synthetic(np.concatenate(xs), np.concatenate(ys), np.concatenate(cs))
+    return Synthetic(np.concatenate(xs), np.concatenate(ys), np.concatenate(cs), rejected=drawn - b)
 
-def _batch_conditional(model, rng, y, temperature, classifier, threshold):
-    x = _draw(model, rng, len(y), y, temperature)
+def _batch_conditional(model, rng, y, temperature, classifier, threshold, density=None):
+    x = _draw(model, rng, len(y), y, temperature, density)
     if classifier is None: return Synthetic(x, y)
-    conf = predict_proba(classifier, x)[np.arange(len(y)), y].astype('float32')
+    conf, rejected = predict_proba(classifier, x)[np.arange(len(y)), y].astype('float32'), 0
     for _ in range(100):
         todo = np.flatnonzero(conf < threshold)
-        if not todo.size: return Synthetic(x, y, conf)
-        x[todo] = _draw(model, rng, len(todo), y[todo], temperature)
+        if not todo.size: return Synthetic(x, y, conf, rejected)
+        x[todo], rejected = _draw(model, rng, len(todo), y[todo], temperature, density), rejected + len(todo)
         conf[todo] = predict_proba(classifier, x[todo])[np.arange(len(todo)), y[todo]]
     raise ValueError(f"threshold {threshold} is too strict: {len(todo)} digits still below it after 100 redraws")
 
@@ -187,26 +146,27 @@ def iter_generate(model: VAE, # a (conditional) VAE, e.g. `load_pretrained('cvae
                   classifier=None, # labels an unconditional model's digits (and scores a cvae's); default: the shipped one
                   threshold: float = 0.0, # drop (unconditional) or redraw (cvae) digits the classifier is less sure of
                   batch_size: int = 10_000, # digits per yielded batch
+                  sampler=None, # 'prior', 'fitted' or a `LatentDensity`; default: fitted if the model carries one
                  ): # yields `Synthetic` batches
     "Yield batches of labelled synthetic digits, `n` in all; memory stays at one batch."
     _check_args(model, n, temperature, threshold, batch_size)
-    requested = request_labels(model, n, labels)
+    requested, (_, density) = request_labels(model, n, labels), resolve_sampler(model, sampler)
     rng, label_rng = np.random.default_rng(seed).spawn(2)  # latent noise, and the balanced labels' order
     balanced = BalancedLabels(model.config.n_classes, label_rng)
     if classifier is None and (not model.config.conditional or threshold > 0): classifier = load_classifier()
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
-        if not model.config.conditional: yield _batch_unconditional(model, rng, b, temperature, classifier, threshold); continue
+        if not model.config.conditional: yield _batch_unconditional(model, rng, b, temperature, classifier, threshold, density); continue
         y = (balanced.take(b) if requested is None else np.full(b, requested, np.uint8) if np.ndim(requested) == 0
              else requested[start:start + b])
-        yield _batch_conditional(model, rng, y, temperature, classifier, threshold)
+        yield _batch_conditional(model, rng, y, temperature, classifier, threshold, density)
 
 def generate(model: VAE, n: int, labels=None, temperature: float = 1.0, seed: int | None = None,
-             classifier=None, threshold: float = 0.0, batch_size: int = 10_000) -> Synthetic:
+             classifier=None, threshold: float = 0.0, batch_size: int = 10_000, sampler=None) -> Synthetic:
     "`n` labelled synthetic digits from `model` (see `iter_generate` for the arguments)."
-    parts = list(iter_generate(model, n, labels, temperature, seed, classifier, threshold, batch_size))
+    parts = list(iter_generate(model, n, labels, temperature, seed, classifier, threshold, batch_size, sampler))
     conf = None if parts[0].confidence is None else np.concatenate([p.confidence for p in parts])
-    return Synthetic(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]), conf)
+    return Synthetic(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]), conf, sum(p.rejected for p in parts))
 
 # %% ../nbs/06_generate.ipynb #f69fc3f4
 FORMATS = ('npz', 'csv', 'idx', 'png', 'png-folders')
@@ -243,7 +203,8 @@ def _write_png(path, a, scale: int = 1):
 # npz and csv (a pixel is at least one character and a comma), far below real digits for the compressed ones.
 _MIN_BYTES = {'npz': 785, 'npz-deflated': 40, 'csv': 2 * 784, 'csv.gz': 40, 'idx': 40, 'png': 0, 'png-folders': 80}
 # What we write inside a dataset folder: `--force` replaces a folder only when it holds nothing else.
-_OWNS = {'idx': r"(train|t10k)-(images-idx3|labels-idx1)-ubyte\.gz|confidence\.npy", 'png-folders': r"[0-9]|[0-9]/\d{7}\.png"}
+_OWNS = {'idx': r"(train|t10k)-(images-idx3|labels-idx1)-ubyte\.gz|confidence\.npy|dataset\.json",
+         'png-folders': r"[0-9]|[0-9]/\d{7}\.png|dataset\.json"}
 
 class DatasetWriter:
     "Write a labelled dataset of `n` digits to `path` batch by batch; atomic, refuses an existing path unless `force`."
@@ -393,28 +354,71 @@ def _check_targets(path, preview):
     if a == b: raise ValueError(f"{preview}: the preview and the dataset would be the same file; give them different names")
     if a in b.parents: raise ValueError(f"{preview}: the preview would be inside the dataset folder {path}; put it beside it")
 
-def write_generated(model, # a VAE, or the name of a pretrained one ('seed', 'mlp', 'cvae', ...)
+def card_path(path, format: str) -> Path:
+    "Where the dataset card of an export goes: `dataset.json` inside a folder, else `NAME.json` beside the file."
+    path = Path(path)
+    if format in _OWNS: return path/'dataset.json'
+    name = path.name[:-len('.csv.gz')] if path.name.lower().endswith('.csv.gz') else path.stem
+    return path.with_name(name + '.json')
+
+def shipped_quality(name: str, sampler: str) -> dict | None:
+    "The data-quality figures measured for bundled model `name` with `sampler` (`assets/quality.json`), or None."
+    p = pretrained_dir()/'quality.json'
+    if not p.is_file(): return None
+    q = json.loads(p.read_text())
+    row = next((r for r in q['rows'] if (r['model'], r['sampler'], r.get('threshold', 0)) == (name, sampler, 0)), None)
+    return None if row is None else dict(row, real_reference=q['real_reference'], measured_by=q['command'], date=q['date'])
+
+def dataset_card(model: VAE, sampler: str, info: dict, **kwargs) -> dict:
+    "What a dataset file needs to say about itself: the generator and its card, how it was sampled, what it holds."
+    from vae_mnist import __version__
+    import datetime
+    name = getattr(model, 'bundled_name', None)  # set by `load_generator` for a bundled model
+    card = model_card(name) if name else dict(config=model.config.to_dict(), note='not a bundled model')
+    return dict(generator=name or f"a {model.config.name} model", generator_card=card,
+                sampler=sampler, temperature=kwargs.get('temperature', 1.0), seed=kwargs.get('seed'),
+                threshold=kwargs.get('threshold', 0.0), labels=('as the reader read them' if not model.config.conditional else
+                                                                'balanced' if kwargs.get('labels') is None else 'as requested'),
+                labelled_by='the conditional model (asked for each digit)' if model.config.conditional else 'the reader (vae_mnist.classifier)',
+                n=info['n'], counts=info['counts'], mean_confidence=info['mean_confidence'], format=info['format'],
+                rejected=info['rejected'],
+                quality=shipped_quality(name, sampler) if name and kwargs.get('threshold', 0.0) == 0 else None,
+                vae_mnist=__version__, created=datetime.date.today().isoformat())
+
+def write_generated(model, # a VAE, or the name of a bundled model ('digits', 'cvae', ...) or a .keras file
                     n: int, path, format: str | None = None,
                     preview=None, # also write a PNG grid here
                     force: bool = False, batch_size: int = 10_000, n_test: int | None = None,
-                    **kwargs) -> dict: # `labels`, `temperature`, `seed`, `classifier`, `threshold` for `iter_generate`
-    "Generate `n` labelled digits from `model` and write them to `path` (and `preview`) in batches: all of it, or nothing."
+                    card: bool = True, # write the dataset card (see `card_path`)
+                    **kwargs) -> dict: # `labels`, `temperature`, `seed`, `classifier`, `threshold`, `sampler` for `iter_generate`
+    "Generate `n` labelled digits from `model` and write them to `path` (and `preview`, and the card): all of it, or nothing."
     t0 = time.perf_counter()
-    model = load_pretrained(model) if isinstance(model, str) else model
+    model = load_generator(model) if isinstance(model, (str, Path)) else model
     _check_args(model, n, kwargs.get('temperature', 1.0), kwargs.get('threshold', 0.0), batch_size)
+    sampler, _ = resolve_sampler(model, kwargs.get('sampler'))
     _check_targets(path, preview)
-    writers = []
+    writers, outs = [], []
     try:
         writers.append(DatasetWriter(path, n, format, force, n_test=n_test))
+        fmt = writers[0].format
+        if card and fmt not in _OWNS: outs.append(Output(card_path(path, fmt), force=force)); outs[-1].open()
         if preview is not None: writers.append(DatasetWriter(preview, n, 'png', force))
+        rejected = 0
         for b in iter_generate(model, n, batch_size=batch_size, **kwargs):
             for w in writers: w.write(b)
+            rejected += b.rejected
+        w = writers[0]
+        info = dict(model=model.config.name, sampler=sampler, n=n, path=str(w.path), format=w.format,
+                    preview=None if preview is None else str(writers[1].path), counts=w.counts.tolist(),
+                    mean_confidence=None if w.mean_confidence is None else round(w.mean_confidence, 4),
+                    threshold=kwargs.get('threshold', 0.0), rejected=rejected)
+        if card:
+            info['card'] = str(card_path(w.path, fmt))
+            text = json.dumps(dataset_card(model, sampler, info, **{k: v for k, v in kwargs.items() if k != 'sampler'}), indent=1) + '\n'
+            (w.tmp/'dataset.json' if fmt in _OWNS else outs[0].tmp).write_text(text)
         for w in writers: w.finish()
-        commit(*(w.out for w in writers))  # both files move into place, or neither
+        commit(*(w.out for w in writers), *outs)  # every file moves into place, or none
     finally:
+        for o in [w.out for w in writers] + outs: o.abort()
         for w in writers: w.abort()
-    w = writers[0]
-    return dict(model=model.config.name, n=n, path=str(w.path), format=w.format,
-                preview=None if preview is None else str(writers[1].path), counts=w.counts.tolist(),
-                mean_confidence=None if w.mean_confidence is None else round(w.mean_confidence, 4),
-                seconds=round(time.perf_counter() - t0, 2))
+    return {**info, 'seconds': round(time.perf_counter() - t0, 2)}

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import _why
+from .data import _why, as_float
 
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'PRESETS', 'kl_divergence', 'reconstruction_loss', 'Sampling', 'VAEConfig', 'get_config',
@@ -95,6 +95,8 @@ PRESETS = {
     'mlp': VAEConfig('mlp', hidden=(512, 256), latent_dim=8, likelihood='bernoulli', batch_size=64, epochs=30),
     'conv': VAEConfig('conv', arch='conv', hidden=(32, 64), latent_dim=8, likelihood='bernoulli', batch_size=64, epochs=15),
     'cvae': VAEConfig('cvae', hidden=(512, 256), latent_dim=8, likelihood='bernoulli', conditional=True, batch_size=64, epochs=30),
+    'digits': VAEConfig('digits', arch='conv', hidden=(32, 64), dense_units=256, latent_dim=16, likelihood='bernoulli',
+                        conditional=True, batch_size=64, epochs=30),
 }
 
 def get_config(preset: str = 'seed', **overrides) -> VAEConfig:
@@ -242,11 +244,11 @@ def _batched(f, arrays, batch_size):
     return np.concatenate([ops.convert_to_numpy(o) for o in outs])
 
 def _encode(self, x, y=None, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    "`(z_mean, z_log_var)` for images `x` (and labels `y` for a conditional model)."
+    "`(z_mean, z_log_var)` for images `x`, uint8 or floats in [0, 1] (and labels `y` for a conditional model)."
     def f(xb, *yb):
         xe, ye = self._split((xb, yb[0]) if yb else xb)
         return tuple(self.encoder([xe, ye] if ye is not None else xe, training=False))
-    return _batched(f, [np.asarray(x, 'float32')] + ([np.asarray(y)] if self.config.conditional else []), batch_size)
+    return _batched(f, [as_float(x)] + ([np.asarray(y)] if self.config.conditional else []), batch_size)
 
 def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
     "Images (n, 28, 28) in [0, 1] decoded from latent points `z` (and labels `y` for a conditional model)."

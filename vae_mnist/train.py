@@ -95,10 +95,15 @@ def _prepare(x, y, config):
 def _inputs(x, y): return x if y is None else (x, y)
 
 # %% ../nbs/03_train.ipynb #007cedf4
+def _use_xla(config: VAEConfig) -> bool:
+    "XLA for dense models; plain TensorFlow graphs for convolutions, which XLA runs ~10x slower on a CPU."
+    import tensorflow as tf
+    return config.arch == 'mlp' or bool(tf.config.list_logical_devices('GPU'))
+
 def _new_model(config: VAEConfig, x, y=None) -> VAE:
     "A compiled VAE of `config`, built on two of the prepared images `x` (and labels `y`), its optimizer built too."
     model = VAE(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=True)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=_use_xla(config))
     model(_inputs(x[:2], None if y is None else y[:2]))
     model.optimizer.build(model.trainable_variables)  # now: built inside the first compiled step, it would be traced twice
     return model
@@ -108,7 +113,7 @@ def _epoch_train_function(model):
     # Keras's own train function runs the compiled step inside a second, uncompiled tf.function that takes the
     # element from the iterator; with one call per epoch, that outer graph only adds ~0.3 s before the first epoch.
     import tensorflow as tf
-    step = tf.function(model.train_step, jit_compile=True, autograph=False)
+    step = tf.function(model.train_step, jit_compile=_use_xla(model.config), autograph=False)
     return lambda iterator: step(next(iterator))
 
 def _saved_config(out_dir: Path) -> VAEConfig:
@@ -205,4 +210,7 @@ def train_pretrained(preset: str, # the preset to train
                 train={k: round(float(v), 4) for k, v in history[-1].items() if k != 'epoch'},
                 train_seconds=round(seconds, 1), keras=keras.__version__, date=datetime.date.today().isoformat())
     _atomic_write_text(assets_dir/f"{preset}.json", json.dumps(card, indent=1))
+    if config.conditional:  # the sampler that keeps to where the codes are (see Sampler); measured for conditional models
+        from vae_mnist.sampler import fit_latent_density, save_density
+        save_density(fit_latent_density(bare, *data[0]), assets_dir/f"{preset}.latent.npz")
     return card

@@ -172,3 +172,12 @@ def test_python_dash_m_runs_the_same_main(tmp_path):
     r = subprocess.run([sys.executable, '-m', 'vae_mnist.cli', 'info', '--json'], capture_output=True, text=True,
                        cwd=tmp_path, env={**os.environ, 'PYTHONPATH': str(REPO)})
     assert r.returncode == 0 and 'cvae' in json.loads(r.stdout)['models']
+
+
+def test_evaluate_quality_small_run():
+    "`evaluate --quality`: the data-quality figures of one model and sampler, next to the same recipe on real digits."
+    r = cli('evaluate', '--model', 'cvae', '--quality', '--seeds', 1, '--n-test', 1000, '--n-synthetic', 300, '--steps', 30)
+    assert r.returncode == 0 and r.stderr == '', r.stderr
+    q = json.loads(r.stdout)
+    assert (q['model'], q['sampler'], q['n'], q['kind'], len(q['tstr']['per_seed'])) == ('cvae', 'fitted', 300, 'cnn', 1)
+    assert 0 < q['tstr']['mean'] <= 1 and 0 < q['real_reference']['mean'] <= 1 and q['agreement']['accuracy'] > 0.9

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import shutil
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
-from keras import ops
 
 from .classifier import classify, load_classifier, predict_proba
 from .data import CSV_COLUMNS, IDX_NAMES, _idx_header, check_images, check_labels
-from .files import Output, atomic_write, check_space, commit, naming
+from .files import Output, check_space, commit, naming
 from .model import VAE, load_model, load_pretrained, model_card, pretrained_dir
 from .sampler import LatentDensity, load_density, pretrained_density
 

@@ -182,12 +182,11 @@ def data_quality(model: VAE, data, # a generator, and `((x_train, y_train), (x_t
     res['agreement'] = label_faithfulness(reader, syn)
     res['tstr'] = _spread([_recipe_accuracy(s.x, s.y, test, seed, kind, steps) for s, seed in zip(sets, seeds)])
     if combined: res['real_plus_synthetic'] = round(_recipe_accuracy(np.concatenate([x_tr, syn.x]), np.concatenate([y_tr, syn.y]), test, seeds[0], kind, steps), 4)
-    g, t, r = syn.x[:n_eval], test[0][:n_eval], x_tr[:n_eval]
-    res['fid'], res['fid_floor'] = round(fid_mnist(reader, g, t), 3), round(fid_mnist(reader, r, t), 3)
-    f_tr = classifier_features(reader, x_tr)
+    g, t = syn.x[:n_eval], test[0][:n_eval]
+    f_g, f_t, f_tr = (classifier_features(reader, a) for a in (g, t, x_tr))  # each set through the reader once
+    res['fid'], res['fid_floor'] = round(frechet_distance(f_g, f_t), 3), round(frechet_distance(f_tr[:n_eval], f_t), 3)
     res['nn'] = dict(pixels=dict(synthetic=float(np.median(nearest_distances(g, x_tr))), test=float(np.median(nearest_distances(t, x_tr)))),
-                     features=dict(synthetic=float(np.median(nearest_distances(classifier_features(reader, g), f_tr))),
-                                   test=float(np.median(nearest_distances(classifier_features(reader, t), f_tr)))))
+                     features=dict(synthetic=float(np.median(nearest_distances(f_g, f_tr))), test=float(np.median(nearest_distances(f_t, f_tr)))))
     res['nn'] = {k: {a: round(b, 3) for a, b in v.items()} for k, v in res['nn'].items()}
     res['seconds'] = round(time.perf_counter() - t0, 1)
     return res

@@ -181,3 +181,35 @@ def test_evaluate_quality_small_run():
     q = json.loads(r.stdout)
     assert (q['model'], q['sampler'], q['n'], q['kind'], len(q['tstr']['per_seed'])) == ('cvae', 'fitted', 300, 'cnn', 1)
     assert 0 < q['tstr']['mean'] <= 1 and 0 < q['real_reference']['mean'] <= 1 and q['agreement']['accuracy'] > 0.9
+
+
+def test_train_ssvae_writes_its_labels_resumes_and_generates(tmp_path):
+    "`train --preset ssvae --labels L`: M1 and M2 in one folder, the labelled indices beside them, resumable; its model generates."
+    run = tmp_path/'ss'
+    args = ('train', '--preset', 'ssvae', '--labels', 20, '--n-train', 3000, '--epochs', 3, '--out', run)
+    r = cli(*args, '--steps', 500)
+    assert r.returncode == 0 and r.stderr == '', r.stderr
+    res = json.loads(r.stdout)
+    assert (res['n_labels'], res['epochs']) == (20, 1) and 0.1 <= res['test_accuracy'] <= 1
+    lab = json.loads((run/'labelled.json').read_text())
+    assert len(lab['indices']) == 20 and max(lab['indices']) < 3000 and np.bincount(lab['labels']).tolist() == [2] * 10
+    assert (run/'m1'/'model.keras').is_file() and (run/'model.keras').is_file()
+    r = cli(*args, '--steps', 600)  # resumes: M2's second epoch (100 steps) only
+    assert json.loads(r.stdout)['epochs'] == 2, r.stderr
+    assert len(json.loads((run/'history.json').read_text())) == 2
+    r = cli('generate', '--model', run/'model.keras', '-n', 50, '--out', tmp_path/'g.npz')
+    assert r.returncode == 0 and json.loads(r.stdout)['counts'] == [5] * 10, r.stderr
+
+
+def test_ssvae_flags_and_label_counts_are_checked(tmp_path):
+    assert_one_line_error(cli('train', '--preset', 'cvae', '--labels', 100, '--out', tmp_path/'r'), '--labels: only for --preset ssvae')
+    assert_one_line_error(cli('train', '--preset', 'ssvae', '--labels', 105, '--out', tmp_path/'r'), 'multiple of 10')
+    assert_one_line_error(cli('train', '--preset', 'ssvae', '--labels', 1000, '--n-train', 500, '--out', tmp_path/'r'),
+                          '1000 labels need 100 images of class')
+
+
+def test_bundled_ssvae_generates_and_evaluate_says_how_to_measure_it(tmp_path):
+    r = cli('generate', '--model', 'ssvae-100', '-n', 100, '--out', tmp_path/'ss.npz')
+    assert r.returncode == 0 and json.loads(r.stdout)['counts'] == [10] * 10, r.stderr
+    assert json.loads((tmp_path/'ss.json').read_text())['generator'] == 'ssvae-100'
+    assert_one_line_error(cli('evaluate', '--model', 'ssvae-100'), 'a semi-supervised VAE; evaluate it with --quality')

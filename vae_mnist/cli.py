@@ -58,9 +58,13 @@ def _add_generate(sub):
 def _add_train(sub):
     p = sub.add_parser('train', help='train a VAE preset', description="Train a preset on MNIST; checkpoints go to --out "
                        "every epoch and a second run with the same --out resumes. The model ends in OUT/model.keras.")
-    p.add_argument('--preset', default='seed', help='seed, mlp, conv, cvae or digits (default: seed)')
+    p.add_argument('--preset', default='seed', help='seed, mlp, conv, cvae, digits, or ssvae: the semi-supervised VAE '
+                   'that sees only --labels of the labels (default: seed)')
+    p.add_argument('--labels', type=_positive_int, help='ssvae only: how many labelled training digits, as many of each '
+                   'class, drawn with seed 0 (default: 100); their indices go to OUT/labelled.json')
     p.add_argument('--out', required=True, type=Path, help='folder for checkpoints, history and model.keras')
-    p.add_argument('--epochs', type=_positive_int, help="default: the preset's")
+    p.add_argument('--epochs', type=_positive_int, help="default: the preset's (ssvae: M1's epochs)")
+    p.add_argument('--steps', type=_positive_int, help='ssvae only: M2 optimizer steps (default: 6000)')
     p.add_argument('--data', type=Path, help='MNIST folder or .npz (default: VAE_MNIST_DATA, then the cache)')
     p.add_argument('--n-train', type=_positive_int, help='use only the first N training digits')
     p.add_argument('--fresh', action='store_true', help='start over instead of resuming a run in --out')
@@ -116,6 +120,9 @@ def cmd_generate(a) -> dict:
 def cmd_train(a) -> dict:
     from vae_mnist.model import get_config
     from vae_mnist.train import train
+    if a.preset == 'ssvae': return _train_ssvae(a)
+    for flag, v in (('--labels', a.labels), ('--steps', a.steps)):
+        if v is not None: raise ValueError(f"{flag}: only for --preset ssvae (preset {a.preset!r} sees every label and trains in epochs)")
     config = get_config(a.preset)  # an unknown preset fails here, before the data is read
     data = _data(a.data, a.n_train)
     model, history = train(config, data, a.out, epochs=a.epochs, resume=not a.fresh, verbose=0)
@@ -126,11 +133,26 @@ def cmd_train(a) -> dict:
         except ValueError as e: res['sampler'] = f"none: {e}"  # too few digits of some class to fit
     return res
 
+def _train_ssvae(a) -> dict:
+    "`train --preset ssvae`: M1, then M2 with --labels labels (see Few labels); resumable like the other presets."
+    from vae_mnist.semisupervised import SSVAEConfig, label_split, train_ssvae
+    c = SSVAEConfig()
+    config = SSVAEConfig(n_labels=a.labels or c.n_labels, m1={**c.m1, 'epochs': a.epochs or c.m1['epochs']}, steps=a.steps or c.steps)
+    (x, y), (x_test, y_test) = _data(a.data, a.n_train)
+    label_split(y, config.n_labels)  # too many labels for the data fails here, with its reason
+    model, history = train_ssvae(config, x, y, a.out, resume=not a.fresh, verbose=0)
+    return dict(preset='ssvae', model=str(a.out/'model.keras'), labelled=str(a.out/'labelled.json'), n_labels=config.n_labels,
+                epochs=len(history), last=history[-1] if history else None,
+                test_accuracy=round(float((model.predict_proba(x_test).argmax(1) == y_test).mean()), 4))
+
 def cmd_evaluate(a) -> dict:
     from vae_mnist.evaluate import evaluate_model
     if a.out is not None and a.out.exists() and not a.force: raise FileExistsError(f"{a.out}: already exists; use --force to overwrite")
     from vae_mnist.generate import load_generator
+    from vae_mnist.model import VAE
     model = load_generator(a.model)
+    if not isinstance(model, VAE) and not a.quality:  # an SSVAE: its bound is over M1's codes, not comparable with a VAE's
+        raise ValueError(f"{a.model}: a semi-supervised VAE; evaluate it with --quality (its digits), or see bench/few_labels.py")
     train, (x_test, y_test) = _data(a.data)
     if a.n_test: x_test, y_test = x_test[:a.n_test], y_test[:a.n_test]
     if a.quality:
@@ -164,7 +186,8 @@ def cmd_info(a) -> dict:
 def _print_info(info: dict):
     print(f"bundled models (in {info['assets']}):")
     for n, c in info['models'].items():
-        print(f"  {n:6} {c['preset']} preset, {c['epochs']} epochs on {c['data']}; test loss {c['test'].get('loss')}"
+        test = f"test loss {c['test']['loss']}" if 'loss' in c['test'] else f"its classifier's test accuracy {c['test']['accuracy']}"
+        print(f"  {n:6} {c['preset']} preset, {c['epochs']} epochs on {c['data']}; {test}"
               f"{'; fitted sampler' if c.get('fitted_sampler') else ''}{'  (default generator)' if c.get('default') else ''}")
     c = info['classifier']
     print(f"classifier (the reader): {c['arch']}, test accuracy {c['test_accuracy']} (labels unconditional models' digits, judges all)")

@@ -280,9 +280,10 @@ def load_keras_file(path, compile: bool = False) -> keras.Model: # a `.keras` fi
     except Exception as e: raise ValueError(f"{path}: not a loadable Keras model ({_why(e)})") from None
 
 def load_model(path) -> VAE:
-    "A VAE saved with `model.save(path)` (a `.keras` file)."
+    "A VAE (or a semi-supervised `SSVAE`, see Few labels) saved with `model.save(path)` (a `.keras` file)."
+    from vae_mnist.semisupervised import SSVAE  # registers it with Keras; it imports this module, so not at the top
     model = load_keras_file(path, compile=True)
-    if not isinstance(model, VAE): raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
+    if not isinstance(model, (VAE, SSVAE)): raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
     return model
 
 # %% ../nbs/02_model.ipynb #28b89123

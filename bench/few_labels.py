@@ -1,0 +1,94 @@
+"""Few labels (issue 13): the semi-supervised VAE's figures on the real test set, its training cost, and the bundled ssvae-100.
+
+One run, in this order:
+1. the seed notebook as written, 25 epochs (`bench/seed_reference.py`): the reference the cost is a ratio of;
+2. M1, the unsupervised VAE of `SSVAEConfig().m1`, on all training images without labels (shared by every run below:
+   it never sees a label);
+3. for each L in --labels and each label draw (seeds 0..draws-1): `few_labels_run` (M2 on M1's codes with the L
+   labels; its classifier on the 10,000 real test digits; for L in --augment, the CNN recipe on the L real digits
+   alone and on them plus 10,000 generated digits). Each finished run is written to --out at once.
+The training cost of the 100-label model is M1's seconds plus its M2's seconds, against the seed's build + fit.
+With --ship, the L=100 draw-0 model is written to the package as `ssvae-100` with its card.
+
+    python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship    # everything: ~1 hour on 2 cores
+    python bench/few_labels.py --labels 100 --draws 1 --out /tmp/fl.json         # one 100-label model: ~10 minutes
+"""
+import argparse, json, statistics, sys, tempfile, time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO/'bench'))
+from seed_reference import run_seed  # noqa: E402
+
+
+def summary(rows: list[dict]) -> dict:
+    "Mean and standard deviation over label draws, per L and figure."
+    out = {}
+    for L in sorted({r['n_labels'] for r in rows}):
+        rs = [r for r in rows if r['n_labels'] == L]
+        out[str(L)] = {k: dict(mean=round(statistics.mean(r[k] for r in rs), 4),
+                               std=round(statistics.stdev(r[k] for r in rs), 4) if len(rs) > 1 else None, n=len(rs))
+                       for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'reader_agreement', 'seconds') if k in rs[0]}
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--labels', default='100,600,1000,3000', help='comma-separated L values (default: 100,600,1000,3000)')
+    ap.add_argument('--draws', type=int, default=3, help='label draws per L (default: 3)')
+    ap.add_argument('--augment', default='100', help='L values that also get the augmentation experiment (default: 100)')
+    ap.add_argument('--out', type=Path, required=True, help='JSON with every run, the summary and the cost')
+    ap.add_argument('--ship', action='store_true', help='write the L=100 draw-0 model to the package as ssvae-100')
+    ap.add_argument('--no-seed', action='store_true', help='skip the seed reference (no cost ratio)')
+    ap.add_argument('--m1', type=Path, help='a finished M1 run folder (from an earlier run of this script) to reuse '
+                    'instead of training one; its seconds are taken from its history.json')
+    a = ap.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from vae_mnist.data import load_mnist
+    from vae_mnist.model import VAEConfig, pretrained_dir
+    from vae_mnist.semisupervised import SSVAEConfig, few_labels_run, ssvae_card
+    from vae_mnist.train import _atomic_save_model, _atomic_write_text, train
+    from vae_mnist.files import atomic_write
+    res = dict(command='python bench/few_labels.py ' + ' '.join(argv if argv is not None else sys.argv[1:]), runs=[])
+    save = lambda: atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
+    if not a.no_seed:
+        print("the seed as written, 25 epochs ...", flush=True)
+        seed = run_seed(epochs=25, seed=0, dataset='mnist')
+        res['seed_s'] = round(seed['build_s'] + seed['fit_s'], 1)
+    data = load_mnist(); (x, y), (x_test, y_test) = data
+    work = Path(tempfile.mkdtemp())
+    if a.m1:
+        from vae_mnist.model import load_model
+        m1 = load_model(a.m1/'model.keras')
+        assert m1.config == VAEConfig.from_dict(SSVAEConfig().m1), f"{a.m1}: not an M1 of SSVAEConfig().m1"
+        res['m1_s'] = round(sum(h['seconds'] for h in json.loads((a.m1/'history.json').read_text())), 1)
+        res['m1_note'] = f"M1 reused from {a.m1} (an earlier run); m1_s is the sum of its epochs' seconds"
+    else:
+        print(f"M1 ({len(x):,} images, no labels) ...", flush=True)
+        t0 = time.perf_counter()
+        m1, _ = train(VAEConfig.from_dict(SSVAEConfig().m1), ((x, None), (x[:1000], None)), work/'m1', verbose=0)
+        res['m1_s'] = round(time.perf_counter() - t0, 1)
+    save()
+    augment = {int(s) for s in a.augment.split(',') if s}
+    for L in (int(s) for s in a.labels.split(',')):
+        for draw in range(a.draws):
+            row = few_labels_run(data, L, draw, m1, work, augment=L in augment)
+            res['runs'].append(row); res['summary'] = summary(res['runs'])
+            if L == 100 and draw == 0:
+                res['ssvae_100_s'] = round(res['m1_s'] + row['seconds'], 1)
+                if 'seed_s' in res: res['cost_ratio'] = round(res['ssvae_100_s'] / res['seed_s'], 2)
+                if a.ship:
+                    from vae_mnist.semisupervised import SSVAE
+                    import keras
+                    model = keras.saving.load_model(work/'L100-draw0'/'model.keras')
+                    card = ssvae_card(model, x, y, x_test, y_test, 'ssvae-100', res['ssvae_100_s'])
+                    _atomic_save_model(model, pretrained_dir()/'ssvae-100.keras')
+                    _atomic_write_text(pretrained_dir()/'ssvae-100.json', json.dumps(card, indent=1))
+            save(); print(json.dumps(row), flush=True)
+    print(json.dumps(res.get('summary'), indent=1))
+    if 'cost_ratio' in res:
+        print(f"ssvae-100 trained in {res['ssvae_100_s']:.0f} s (M1 {res['m1_s']:.0f} s); the seed as written {res['seed_s']:.0f} s: "
+              f"ratio {res['cost_ratio']:.1f}x (target: at most 20x)")
+
+
+if __name__ == '__main__': main()

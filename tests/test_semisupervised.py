@@ -1,0 +1,68 @@
+"The semi-supervised VAE (nbs/09_few_labels.ipynb): label draws, NaN handling, and the bundled ssvae-100 through the user's paths."
+import json
+
+import numpy as np
+import pytest
+
+from vae_mnist.model import load_pretrained, model_card, pretrained_names
+from vae_mnist.semisupervised import SSVAE, SSVAEConfig, label_split, train_ssvae
+from vae_mnist.train import TrainingError
+
+
+def test_label_split_is_balanced_seeded_and_only_from_the_training_set(mnist_train):
+    y = mnist_train[1]
+    for L in (100, 600, 1000, 3000):
+        idx = label_split(y, L, seed=2)
+        assert len(np.unique(idx)) == L and idx.min() >= 0 and idx.max() < len(y)
+        assert np.bincount(y[idx], minlength=10).tolist() == [L // 10] * 10
+        np.testing.assert_array_equal(idx, label_split(y, L, seed=2))
+    a, b = label_split(y, 1000, seed=0), label_split(y, 1000, seed=1)
+    assert len(np.intersect1d(a, b)) < 150  # draws differ: ~1000 * 1000 / 22,699 = 44 shared by chance
+
+
+def test_a_diverging_run_stops_with_one_line_and_writes_no_model(mnist_train, tmp_path):
+    x, y = mnist_train
+    m1 = load_pretrained('mlp')
+    with pytest.raises(TrainingError, match='loss became nan in epoch 1; training stopped and no checkpoint was written'):
+        train_ssvae(SSVAEConfig(steps=20, steps_per_epoch=10, hidden=16, learning_rate=1e3), x[:2000], y[:2000], tmp_path/'a', m1=m1, verbose=0)
+    assert not (tmp_path/'a'/'checkpoint.npz').exists() and not (tmp_path/'a'/'model.keras').exists()
+    w = m1.get_weights(); w[0] = w[0].copy(); w[0][0, 0] = np.nan; m1.set_weights(w)  # an M1 whose training diverged
+    with pytest.raises(TrainingError, match="M1's codes are not finite"):
+        train_ssvae(SSVAEConfig(steps=20, steps_per_epoch=10, hidden=16), x[:2000], y[:2000], tmp_path/'b', m1=m1, verbose=0)
+
+
+def test_m1_must_be_unsupervised(mnist_train, tmp_path):
+    with pytest.raises(ValueError, match="m1 must be an unconditional VAE; 'cvae' was trained with labels"):
+        train_ssvae(SSVAEConfig(steps=10), *mnist_train, tmp_path/'run', m1=load_pretrained('cvae'), verbose=0)
+
+
+def test_bundled_ssvae_100_records_its_labels_and_generates(mnist_train, mnist_test):
+    assert 'ssvae-100' in pretrained_names()
+    card = model_card('ssvae-100')
+    x, y = mnist_train
+    assert card['n_labels'] == 100 and card['labelled_indices'] == label_split(y, 100, seed=0).tolist()
+    assert card['labelled_labels'] == y[card['labelled_indices']].tolist() and '22,699' in card['data']
+    model = load_pretrained('ssvae-100')
+    assert isinstance(model, SSVAE) and model.config == SSVAEConfig.from_dict(card['config'])
+    acc = float((model.predict_proba(mnist_test[0]).argmax(1) == mnist_test[1]).mean())
+    assert acc == pytest.approx(card['test']['accuracy'], abs=1e-4)
+    from vae_mnist.generate import generate
+    g = generate(model, 200, seed=0)
+    assert g.x.shape == (200, 28, 28) and g.x.dtype == np.uint8 and np.bincount(g.y).tolist() == [20] * 10
+    from vae_mnist.classifier import classify, load_classifier
+    assert (classify(load_classifier(), g.x)[0] == g.y).mean() > 0.5  # its digits carry their labels, mostly
+
+
+def test_the_experiment_and_the_shipping_paths_run_on_small_data(mnist_train, mnist_test, tmp_path):
+    "What bench/few_labels.py and train_pretrained_ssvae do, on 3,000 training digits with short recipes."
+    from vae_mnist.semisupervised import few_labels_run, train_pretrained_ssvae
+    (x, y), (xt, yt) = (mnist_train[0][:3000], mnist_train[1][:3000]), (mnist_test[0][:1000], mnist_test[1][:1000])
+    row = few_labels_run(((x, y), (xt, yt)), 100, 1, load_pretrained('mlp'), tmp_path, n_generated=200, classifier_steps=30,
+                         config=SSVAEConfig(steps=60, steps_per_epoch=30, classifier='mlp'))
+    assert (row['n_labels'], row['draw'], row['n_generated']) == (100, 1, 200)
+    assert all(0 <= row[k] <= 1 for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'reader_agreement'))
+    assert json.loads((tmp_path/'L100-draw1'/'labelled.json').read_text())['indices'] == label_split(y, 100, seed=1).tolist()
+    card = train_pretrained_ssvae(((x, y), (xt, yt)), n_labels=20, assets_dir=tmp_path/'assets', work_dir=tmp_path/'work',
+                                  steps=40, steps_per_epoch=20, m1={**SSVAEConfig().m1, 'epochs': 3})
+    assert card['name'] == 'ssvae-20' and card['labelled_indices'] == label_split(y, 20).tolist() and card['epochs'] == 2
+    assert (tmp_path/'assets'/'ssvae-20.keras').is_file() and 0 <= card['test']['accuracy'] <= 1

@@ -28,7 +28,8 @@ def summary(rows: list[dict]) -> dict:
         rs = [r for r in rows if r['n_labels'] == L]
         out[str(L)] = {k: dict(mean=round(statistics.mean(r[k] for r in rs), 4),
                                std=round(statistics.stdev(r[k] for r in rs), 4) if len(rs) > 1 else None, n=len(rs))
-                       for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'reader_agreement', 'seconds') if k in rs[0]}
+                       for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'mlp_real_only', 'mlp_real_plus_generated',
+                                 'reader_agreement', 'seconds') if all(k in r for r in rs)}
     return out
 
 
@@ -40,6 +41,8 @@ def main(argv=None):
     ap.add_argument('--out', type=Path, required=True, help='JSON with every run, the summary and the cost')
     ap.add_argument('--ship', action='store_true', help='write the L=100 draw-0 model to the package as ssvae-100')
     ap.add_argument('--no-seed', action='store_true', help='skip the seed reference (no cost ratio)')
+    ap.add_argument('--recipes', default='cnn,mlp', help="classifier recipes of the augmentation experiment (default: cnn,mlp)")
+    ap.add_argument('--work', type=Path, help='folder for the runs (default: a new temporary one); runs finished there are reused')
     ap.add_argument('--m1', type=Path, help='a finished M1 run folder (from an earlier run of this script) to reuse '
                     'instead of training one; its seconds are taken from its history.json')
     a = ap.parse_args(argv)
@@ -56,7 +59,7 @@ def main(argv=None):
         seed = run_seed(epochs=25, seed=0, dataset='mnist')
         res['seed_s'] = round(seed['build_s'] + seed['fit_s'], 1)
     data = load_mnist(); (x, y), (x_test, y_test) = data
-    work = Path(tempfile.mkdtemp())
+    work = a.work or Path(tempfile.mkdtemp())
     if a.m1:
         from vae_mnist.model import load_model
         m1 = load_model(a.m1/'model.keras')
@@ -72,7 +75,7 @@ def main(argv=None):
     augment = {int(s) for s in a.augment.split(',') if s}
     for L in (int(s) for s in a.labels.split(',')):
         for draw in range(a.draws):
-            row = few_labels_run(data, L, draw, m1, work, augment=L in augment)
+            row = few_labels_run(data, L, draw, m1, work, augment=L in augment, recipes=tuple(a.recipes.split(',')))
             res['runs'].append(row); res['summary'] = summary(res['runs'])
             if L == 100 and draw == 0:
                 res['ssvae_100_s'] = round(res['m1_s'] + row['seconds'], 1)

@@ -300,7 +300,8 @@ def _accuracy(p, y) -> float: return round(float((np.asarray(p) == np.asarray(y)
 def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label draw (its seed)
                    m1: VAE, # the unsupervised VAE all runs share (it never sees a label)
                    work_dir, config: SSVAEConfig | None = None,
-                   augment: bool = True, # also train the CNN recipe on L real digits, and on L real + generated
+                   augment: bool = True, # also train the classifier recipes on L real digits, and on L real + generated
+                   recipes=('cnn', 'mlp'), # the Classifier recipes to try: 'cnn' (with shifts) and/or 'mlp'
                    n_generated: int = 10_000,
                    classifier_steps: int | None = None, # of the CNN recipe; default its own (1,800)
                    verbose: int = 0) -> dict:
@@ -316,9 +317,11 @@ def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label 
     if augment:
         idx = label_split(y, n_labels, seed)
         g = generate(model, n_generated, seed=seed)
-        alone = train_classifier(x[idx], y[idx], steps=classifier_steps, kind='cnn', seed=seed)
-        both = train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), steps=classifier_steps, kind='cnn', seed=seed)
-        row.update(real_only=_accuracy(classify(alone, x_test)[0], y_test),
-                   real_plus_generated=_accuracy(classify(both, x_test)[0], y_test), n_generated=n_generated,
-                   reader_agreement=_accuracy(classify(load_classifier(), g.x)[0], g.y))
+        row.update(n_generated=n_generated, reader_agreement=_accuracy(classify(load_classifier(), g.x)[0], g.y))
+        for kind in recipes:  # the CNN's keys are plain (real_only, ...), the MLP's prefixed (mlp_real_only, ...)
+            alone = train_classifier(x[idx], y[idx], steps=classifier_steps, kind=kind, seed=seed)
+            both = train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), steps=classifier_steps, kind=kind, seed=seed)
+            pre = '' if kind == 'cnn' else f'{kind}_'
+            row.update({f'{pre}real_only': _accuracy(classify(alone, x_test)[0], y_test),
+                        f'{pre}real_plus_generated': _accuracy(classify(both, x_test)[0], y_test)})
     return row

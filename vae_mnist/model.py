@@ -279,11 +279,18 @@ def load_keras_file(path, compile: bool = False) -> keras.Model: # a `.keras` fi
     try: return keras.saving.load_model(path, compile=compile)
     except Exception as e: raise ValueError(f"{path}: not a loadable Keras model ({_why(e)})") from None
 
+def _class_in(path) -> str | None:
+    "The class a `.keras` file's `config.json` names; None if it cannot be read (`load_keras_file` then says why)."
+    try:
+        with zipfile.ZipFile(path) as z: return json.loads(z.read('config.json')).get('class_name')
+    except Exception: return None
+
 def load_model(path) -> VAE:
     "A VAE (or a semi-supervised `SSVAE`, see Few labels) saved with `model.save(path)` (a `.keras` file)."
-    from vae_mnist.semisupervised import SSVAE  # registers it with Keras; it imports this module, so not at the top
+    if _class_in(path) == 'SSVAE': import vae_mnist.semisupervised  # registers SSVAE with Keras (it imports this module)
     model = load_keras_file(path, compile=True)
-    if not isinstance(model, (VAE, SSVAE)): raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
+    if not isinstance(model, VAE) and type(model).__name__ != 'SSVAE':
+        raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
     return model
 
 # %% ../nbs/02_model.ipynb #28b89123

@@ -144,6 +144,9 @@ class SSVAE(keras.Model):
         d = len(self.active)
         return gaussian_nll(u, out[:, :d], ops.clip(out[:, d:], -6.0, 4.0)) + kl_divergence(z_mean, z_log_var)
 
+    @property
+    def m2_variables(self) -> list: return [v for net in (self.classifier, self.encoder, self.decoder) for v in net.trainable_variables]
+
     def get_config(self): return {**super().get_config(), 'config': self.config.to_dict(), 'active': self.active}
     @classmethod
     def from_config(cls, config): return cls(**config)
@@ -187,7 +190,7 @@ def m2_loss(model: SSVAE, u_l, y_l, u_u, # labelled codes (B, d) and their label
 def _step_function(model: SSVAE, weight: float):
     "One compiled optimizer step of M2 (m1 stays fixed): (u_l, y_l, u_u) -> the loss and its three terms."
     import tensorflow as tf
-    variables = [v for net in (model.classifier, model.encoder, model.decoder) for v in net.trainable_variables]
+    variables = model.m2_variables
     def step(u_l, y_l, u_u, x_l, x_u):
         with tf.GradientTape() as tape: terms = m2_loss(model, u_l, y_l, u_u, weight, x_l, x_u)
         model.optimizer.apply(tape.gradient(terms[0], variables), variables)
@@ -199,7 +202,7 @@ def _new_ssvae(config: SSVAEConfig, active) -> SSVAE:
     keras.utils.set_random_seed(config.seed)
     model = SSVAE(config, active); model.build()
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-    model.optimizer.build([v for net in (model.classifier, model.encoder, model.decoder) for v in net.trainable_variables])
+    model.optimizer.build(model.m2_variables)
     return model
 
 # %% ../nbs/09_few_labels.ipynb #c024

@@ -41,6 +41,8 @@ def main(argv=None):
     ap.add_argument('--out', type=Path, required=True, help='JSON with every run, the summary and the cost')
     ap.add_argument('--ship', action='store_true', help='write the L=100 draw-0 model to the package as ssvae-100')
     ap.add_argument('--no-seed', action='store_true', help='skip the seed reference (no cost ratio)')
+    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                    help='override an SSVAEConfig field for M2, e.g. --set classifier=mlp --set steps=4000 (JSON values)')
     ap.add_argument('--recipes', default='cnn,mlp', help="classifier recipes of the augmentation experiment (default: cnn,mlp)")
     ap.add_argument('--work', type=Path, help='folder for the runs (default: a new temporary one); runs finished there are reused')
     ap.add_argument('--m1', type=Path, help='a finished M1 run folder (from an earlier run of this script) to reuse '
@@ -73,9 +75,14 @@ def main(argv=None):
         res['m1_s'] = round(time.perf_counter() - t0, 1)
     save()
     augment = {int(s) for s in a.augment.split(',') if s}
+    sets = dict(kv.split('=', 1) for kv in a.set)
+    for k, v in sets.items():
+        try: sets[k] = json.loads(v)  # numbers, true/false; a bare word stays a string
+        except ValueError: pass
+    config = SSVAEConfig.from_dict({**SSVAEConfig().to_dict(), **sets})
     for L in (int(s) for s in a.labels.split(',')):
         for draw in range(a.draws):
-            row = few_labels_run(data, L, draw, m1, work, augment=L in augment, recipes=tuple(a.recipes.split(',')))
+            row = few_labels_run(data, L, draw, m1, work, config=config, augment=L in augment, recipes=tuple(a.recipes.split(',')))
             res['runs'].append(row); res['summary'] = summary(res['runs'])
             if L == 100 and draw == 0:
                 res['ssvae_100_s'] = round(res['m1_s'] + row['seconds'], 1)

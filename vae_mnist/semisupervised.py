@@ -247,12 +247,13 @@ def train_ssvae(config: SSVAEConfig | None, # default `SSVAEConfig()`: 100 label
     if not len(active): raise TrainingError(f"{out_dir}: M1 uses none of its latent dimensions (every code is ~0); train it longer")
     model = _new_ssvae(c, active)
     model.m1.set_weights(m1.get_weights())
-    u = z[:, active]; model.code_mean.assign(u.mean(0)); model.code_scale.assign(u.std(0))
-    u = ((u - u.mean(0)) / u.std(0)).astype('float32')
+    mean, scale = z[:, active].mean(0), z[:, active].std(0)
+    model.code_mean.assign(mean); model.code_scale.assign(scale)
+    u = ((z[:, active] - mean) / scale).astype('float32')
     history = _load_checkpoint(model, out_dir/'checkpoint.npz') if (out_dir/'checkpoint.npz').exists() else []
     step, b = _step_function(model, c.alpha * len(x) / c.n_labels), c.batch_size
     pixels = (lambda i: as_float(x[i]).reshape(-1, 28, 28, 1)) if c.classifier == 'cnn' else (lambda i: np.zeros((len(i), 1), 'float32'))
-    bar = keras.utils.Progbar(c.epochs, verbose=verbose, unit_name='epoch', stateful_metrics=['loss', 'accuracy'])
+    bar = keras.utils.Progbar(c.epochs, verbose=verbose, unit_name='epoch', stateful_metrics=['loss'])
     for epoch in range(len(history), c.epochs):
         t0, rng = time.perf_counter(), np.random.default_rng([c.seed, epoch])
         k = min(c.steps_per_epoch, c.steps - epoch * c.steps_per_epoch)

@@ -53,6 +53,31 @@ def test_bundled_ssvae_100_records_its_labels_and_generates(mnist_train, mnist_t
     assert (classify(load_classifier(), g.x)[0] == g.y).mean() > 0.5  # its digits carry their labels, mostly
 
 
+def test_generate_takes_an_ssvae_whose_class_a_notebook_defined_again():
+    # nbdev_test runs 09_few_labels in a worker that may have imported vae_mnist.semisupervised for an earlier notebook;
+    # the notebook's exported cells then define SSVAE again and register it with Keras, so load_model hands back the
+    # notebook's class, not the module's. generate must still take it (CI failed on exactly this once).
+    import importlib.util
+    import sys
+
+    import keras
+
+    import vae_mnist.semisupervised as mod
+    from vae_mnist.generate import generate
+    spec = importlib.util.spec_from_file_location('vae_mnist._as_a_notebook_runs_it', mod.__file__)
+    again = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(again)  # registers its own SSVAE under 'vae_mnist>SSVAE'
+        model = load_pretrained('ssvae-100')
+        assert type(model) is again.SSVAE and not isinstance(model, SSVAE)
+        g = generate(model, 20, seed=0)
+        assert g.x.shape == (20, 28, 28) and np.bincount(g.y).tolist() == [2] * 10
+    finally:
+        keras.saving.register_keras_serializable(package='vae_mnist')(mod.SSVAE)  # the module's class again, for other tests
+        del sys.modules[spec.name]
+    assert type(load_pretrained('ssvae-100')) is SSVAE
+
+
 def test_the_experiment_and_the_shipping_paths_run_on_small_data(mnist_train, mnist_test, tmp_path):
     "What bench/few_labels.py and train_pretrained_ssvae do, on 3,000 training digits with short recipes."
     from vae_mnist.semisupervised import few_labels_run, train_pretrained_ssvae

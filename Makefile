@@ -62,14 +62,14 @@ bench: install system-deps
 	$(BIN)/python bench/generate_speed.py
 
 # Re-train the models shipped in vae_mnist/assets/ (each with its model card), the reader, and the figures measured
-# with them (quality.json, few_labels.json and ssvae-100); about two hours on 2 cores.
+# with them (quality.json, few_labels.json and ssvae-100); about three hours on 2 cores.
 PRETRAINED ?= seed mlp cvae digits
 pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.train import train_pretrained; \
 	d = load_mnist(); [print(n, train_pretrained(n, d)['test']) for n in '$(PRETRAINED)'.split()]"
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.classifier import ship_classifier; print(ship_classifier(load_mnist()))"
 	$(BIN)/python bench/data_quality.py   # the quality figures every dataset card quotes (assets/quality.json)
-	$(BIN)/python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship   # ssvae-100 and its figures (~1 hour)
+	$(BIN)/python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship   # ssvae-100 and its figures (~2 hours)
 
 # The docs site without Quarto or network: nbdev's notebook processing, then Sphinx + myst-nb into _docs/
 # (the site's JavaScript comes from npm packages pinned in tools/docs_js, installed on first use).

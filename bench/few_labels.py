@@ -10,8 +10,8 @@ One run, in this order:
 The training cost of the 100-label model is M1's seconds plus its M2's seconds, against the seed's build + fit.
 With --ship, the L=100 draw-0 model is written to the package as `ssvae-100` with its card.
 
-    python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship    # everything: ~1 hour on 2 cores
-    python bench/few_labels.py --labels 100 --draws 1 --out /tmp/fl.json         # one 100-label model: ~10 minutes
+    python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship    # everything: ~2 hours on 2 cores
+    python bench/few_labels.py --labels 100 --draws 1 --out /tmp/fl.json         # one 100-label model: ~13 minutes
 """
 import argparse, json, statistics, sys, tempfile, time
 from pathlib import Path
@@ -46,11 +46,12 @@ def main(argv=None):
     ap.add_argument('--recipes', default='cnn,mlp', help="classifier recipes of the augmentation experiment (default: cnn,mlp)")
     ap.add_argument('--work', type=Path, help='folder for the runs (default: a new temporary one); runs finished there are reused')
     ap.add_argument('--m1', type=Path, help='a finished M1 run folder (from an earlier run of this script) to reuse '
-                    'instead of training one; its seconds are taken from its history.json')
+                    'instead of training one, its seconds taken from its history.json; or a bundled SSVAE\'s name '
+                    '(e.g. ssvae-100): the M1 inside it (no seconds: run with --no-seed)')
     a = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from vae_mnist.data import load_mnist
-    from vae_mnist.model import VAEConfig, pretrained_dir
+    from vae_mnist.model import VAEConfig, load_pretrained, pretrained_dir, pretrained_names
     from vae_mnist.semisupervised import SSVAEConfig, few_labels_run, ssvae_card
     from vae_mnist.train import _atomic_save_model, _atomic_write_text, train
     from vae_mnist.files import atomic_write
@@ -62,7 +63,12 @@ def main(argv=None):
         res['seed_s'] = round(seed['build_s'] + seed['fit_s'], 1)
     data = load_mnist(); (x, y), (x_test, y_test) = data
     work = a.work or Path(tempfile.mkdtemp())
-    if a.m1:
+    if a.m1 and str(a.m1) in pretrained_names():
+        m1 = load_pretrained(str(a.m1)).m1
+        assert m1.config == VAEConfig.from_dict(SSVAEConfig().m1), f"{a.m1}: its M1 is not one of SSVAEConfig().m1"
+        if a.ship or not a.no_seed: ap.error(f"--m1 {a.m1}: a bundled model's M1 has no training seconds of its own; add --no-seed (and no --ship)")
+        res['m1_note'] = f"M1 reused from inside the bundled {a.m1}"
+    elif a.m1:
         from vae_mnist.model import load_model
         m1 = load_model(a.m1/'model.keras')
         assert m1.config == VAEConfig.from_dict(SSVAEConfig().m1), f"{a.m1}: not an M1 of SSVAEConfig().m1"
@@ -84,7 +90,7 @@ def main(argv=None):
         for draw in range(a.draws):
             row = few_labels_run(data, L, draw, m1, work, config=config, augment=L in augment, recipes=tuple(a.recipes.split(',')))
             res['runs'].append(row); res['summary'] = summary(res['runs'])
-            if L == 100 and draw == 0:
+            if L == 100 and draw == 0 and 'm1_s' in res:
                 res['ssvae_100_s'] = round(res['m1_s'] + row['seconds'], 1)
                 if 'seed_s' in res: res['cost_ratio'] = round(res['ssvae_100_s'] / res['seed_s'], 2)
                 if a.ship:

@@ -64,7 +64,7 @@ def _add_train(sub):
                    'class, drawn with seed 0 (default: 100); their indices go to OUT/labelled.json')
     p.add_argument('--out', required=True, type=Path, help='folder for checkpoints, history and model.keras')
     p.add_argument('--epochs', type=_positive_int, help="default: the preset's (ssvae: M1's epochs)")
-    p.add_argument('--steps', type=_positive_int, help='ssvae only: M2 optimizer steps (default: 2000)')
+    p.add_argument('--steps', type=_positive_int, help='ssvae only: M2 optimizer steps (default: 4000)')
     p.add_argument('--data', type=Path, help='MNIST folder or .npz (default: VAE_MNIST_DATA, then the cache)')
     p.add_argument('--n-train', type=_positive_int, help='use only the first N training digits')
     p.add_argument('--fresh', action='store_true', help='start over instead of resuming a run in --out')

@@ -135,7 +135,7 @@ def cmd_train(a) -> dict:
 
 def _train_ssvae(a) -> dict:
     "`train --preset ssvae`: M1, then M2 with --labels labels (see Few labels); resumable like the other presets."
-    from vae_mnist.semisupervised import SSVAEConfig, label_split, train_ssvae
+    from vae_mnist.semisupervised import SSVAEConfig, _accuracy, label_split, train_ssvae
     c = SSVAEConfig()
     config = SSVAEConfig(n_labels=a.labels or c.n_labels, m1={**c.m1, 'epochs': a.epochs or c.m1['epochs']}, steps=a.steps or c.steps)
     (x, y), (x_test, y_test) = _data(a.data, a.n_train)
@@ -143,7 +143,7 @@ def _train_ssvae(a) -> dict:
     model, history = train_ssvae(config, x, y, a.out, resume=not a.fresh, verbose=0)
     return dict(preset='ssvae', model=str(a.out/'model.keras'), labelled=str(a.out/'labelled.json'), n_labels=config.n_labels,
                 epochs=len(history), last=history[-1] if history else None,
-                test_accuracy=round(float((model.predict_proba(x_test).argmax(1) == y_test).mean()), 4))
+                test_accuracy=_accuracy(model.predict_proba(x_test).argmax(1), y_test))
 
 def cmd_evaluate(a) -> dict:
     from vae_mnist.evaluate import evaluate_model

@@ -18,7 +18,7 @@ import numpy as np
 from .classifier import classify, load_classifier, predict_proba
 from .data import CSV_COLUMNS, IDX_NAMES, _idx_header, check_images, check_labels
 from .files import Output, check_space, commit, naming
-from .model import VAE, load_model, load_pretrained, model_card, pretrained_dir
+from .model import VAE, _is_generator, load_model, load_pretrained, model_card, pretrained_dir
 from .sampler import LatentDensity, load_density, pretrained_density
 
 # %% auto #0
@@ -44,9 +44,7 @@ def to_uint8(x) -> np.ndarray: # floats in [0, 1]
 MAX_TEMPERATURE = 10.0 # beyond it a latent point is far outside anything trained: the digits are noise or blank
 
 def _check_args(model, n, temperature, threshold, batch_size=1):
-    # a VAE, or a model that generates as one does (the semi-supervised SSVAE: a `config` and `decode(z, y)`). Duck-typed,
-    # not isinstance: a notebook that redefines a class (as 09 does, exporting SSVAE) must still be able to generate.
-    if not (isinstance(model, VAE) or (hasattr(model, 'config') and callable(getattr(model, 'decode', None)))): raise ValueError(f"expected a VAE, got {type(model).__name__}")
+    if not _is_generator(model): raise ValueError(f"expected a VAE, got {type(model).__name__}")
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0: raise ValueError(f"{name} must be a positive whole number, got {v!r}")
     if not (isinstance(temperature, (int, float, np.number)) and 0 < temperature <= MAX_TEMPERATURE):

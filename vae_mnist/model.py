@@ -285,11 +285,15 @@ def _class_in(path) -> str | None:
         with zipfile.ZipFile(path) as z: return json.loads(z.read('config.json')).get('class_name')
     except Exception: return None
 
+def _is_generator(model) -> bool:
+    "A vae_mnist VAE or semi-supervised SSVAE. SSVAE by name: a notebook that defines it again (as 09 does) makes another class."
+    return isinstance(model, VAE) or type(model).__name__ == 'SSVAE'
+
 def load_model(path) -> VAE:
     "A VAE (or a semi-supervised `SSVAE`, see Few labels) saved with `model.save(path)` (a `.keras` file)."
     if _class_in(path) == 'SSVAE': import vae_mnist.semisupervised  # registers SSVAE with Keras (it imports this module)
     model = load_keras_file(path, compile=True)
-    if not isinstance(model, VAE) and type(model).__name__ != 'SSVAE':
+    if not _is_generator(model):
         raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
     return model
 

@@ -271,6 +271,10 @@ def train_ssvae(config: SSVAEConfig | None, # default `SSVAEConfig()`: 100 label
     return bare, history
 
 # %% ../nbs/09_few_labels.ipynb #c032
+def _accuracy(p, y) -> float: # predicted and true labels
+    "The fraction right, to 4 places (as cards and bench results write it)."
+    return round(float((np.asarray(p) == np.asarray(y)).mean()), 4)
+
 def ssvae_card(model: SSVAE, x, y, x_test, y_test, # the model, its training images and labels, the real test set
                name: str, seconds: float, dataset: str = 'mnist') -> dict:
     "The card of a trained SSVAE: what it is, which labelled images it saw (indices), its classifier's test accuracy."
@@ -280,7 +284,7 @@ def ssvae_card(model: SSVAE, x, y, x_test, y_test, # the model, its training ima
     return dict(name=name, preset='ssvae', config=c.to_dict(), active=model.active,
                 data=f"{describe_data(len(x), dataset)}: {c.n_labels} of them with their labels, the others without",
                 n_train=len(x), n_labels=c.n_labels, labelled_indices=labelled.tolist(), labelled_labels=np.asarray(y)[labelled].tolist(),
-                n_test=len(x_test), epochs=c.epochs, test=dict(accuracy=round(float((model.predict_proba(x_test).argmax(1) == y_test).mean()), 4)),
+                n_test=len(x_test), epochs=c.epochs, test=dict(accuracy=_accuracy(model.predict_proba(x_test).argmax(1), y_test)),
                 train_seconds=round(seconds, 1), keras=keras.__version__, date=datetime.date.today().isoformat())
 
 def train_pretrained_ssvae(data, # `((x_train, y_train), (x_test, y_test))`, MNIST; the test split only measures
@@ -299,8 +303,6 @@ def train_pretrained_ssvae(data, # `((x_train, y_train), (x_test, y_test))`, MNI
     return card
 
 # %% ../nbs/09_few_labels.ipynb #c041
-def _accuracy(p, y) -> float: return round(float((np.asarray(p) == np.asarray(y)).mean()), 4)
-
 def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label draw (its seed)
                    m1: VAE, # the unsupervised VAE all runs share (it never sees a label)
                    work_dir, config: SSVAEConfig | None = None,

@@ -62,7 +62,7 @@ def server(site):
     httpd.shutdown()
 
 
-_CHECKS = '''() => {
+_CHECKS = r'''() => {
   const q = s => Array.from(document.querySelectorAll(s));
   return {
     images: q('img').map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
@@ -76,8 +76,26 @@ _CHECKS = '''() => {
     widgets: q('.jupyter-widgets').length,
     sliders: q('.widget-slider, input[type=range]').length,
     links: q('a[href]').map(a => a.href),
+    raw_tex: rawTex(),
   };
+  // Text a reader sees as TeX source: a TeX command or a $...$ pair in a text node outside math, code and scripts.
+  function rawTex() {
+    const skip = 'script, style, code, pre, kbd, samp, textarea, .math, mjx-container, .highlight, .MathJax';
+    const tex = new RegExp(String.raw`\\(${TEX_COMMANDS})(?![a-zA-Z])|\$[^$\s][^$]*\$`);
+    const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (n.parentElement && n.parentElement.closest(skip)) continue;
+      const m = n.textContent.match(tex);
+      if (m) out.push(n.textContent.slice(Math.max(0, m.index - 30), m.index + 50).replace(/\s+/g, ' ').trim());
+    }
+    return out;
+  }
 }'''
+# TeX commands that never belong in prose; a text node holding one is maths the site failed to typeset.
+TEX_COMMANDS = '|'.join('''mathcal mathrm mathbb mathbf frac mid sum prod log exp sqrt int infty partial nabla
+    alpha beta gamma delta epsilon varepsilon theta phi sigma mu pi tau lambda qquad quad le ge leq geq approx
+    sim cdot times text big Big left right operatorname top propto'''.split())
+_CHECKS = _CHECKS.replace('${TEX_COMMANDS}', TEX_COMMANDS)
 
 
 @pytest.fixture(scope='session')
@@ -166,6 +184,13 @@ def test_math_is_typeset(pages):
     assert not bad, f"math not typeset: {bad}"
 
 
+def test_no_raw_tex(pages):
+    "Every formula is typeset: no page shows TeX source (a TeX command, or a $...$ pair) as text outside its math."
+    bad = {k: v['raw_tex'] for k, v in _content(pages).items() if v['raw_tex']}
+    assert not bad, "raw TeX outside math (display maths in $$ blocks of their own, see DEVELOPERS.md):\n" + '\n'.join(
+        f"{k}: {frag!r}" for k, v in sorted(bad.items()) for frag in v)
+
+
 def test_saved_widgets_render(pages):
     bad = {k: f"{v['widget_views']} widget views, {v['widgets']} rendered, {v['sliders']} sliders"
            for k, v in _content(pages).items()
@@ -211,3 +236,40 @@ def test_internal_links_resolve(pages, server, site):
             if frag and target.suffix == '.html' and frag not in _ids(target): bad.append(f"{k}: {href} -> no #{frag}")
     assert checked, "no internal links found"
     assert not bad, "broken internal links:\n" + '\n'.join(sorted(set(bad)))
+
+
+def _maths_problems(md: str) -> list[str]:
+    "Where a markdown cell's maths could read differently in JupyterLab, MyST and pandoc (see DEVELOPERS.md)."
+    import re
+    out, lines = [], md.split('\n')
+    in_code = False
+    inside = False  # within a $$ block spanning lines
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith('```'): in_code = not in_code
+        if in_code: continue
+        n = len(re.findall(r'(?<!\\)\$\$', line))
+        if n and not inside:
+            if not line.lstrip().startswith('$$'): out.append(f"text before $$ on the same line: {line.strip()[:60]!r}")
+            if i and lines[i - 1].strip(): out.append(f"no blank line before $$: {line.strip()[:60]!r}")
+        if inside and re.match(r'\s*([-+>]|\d+[.)])\s', line): out.append(f"a line inside $$ that reads as a list or quote: {line.strip()[:60]!r}")
+        if n % 2: inside = not inside
+        if n and not inside:
+            if not line.rstrip().endswith('$$'): out.append(f"text after $$ on the same line: {line.strip()[-60:]!r}")
+            if i + 1 < len(lines) and lines[i + 1].strip(): out.append(f"no blank line after $$: {line.strip()[-60:]!r}")
+    return out
+
+
+def test_display_maths_stands_apart_in_the_notebooks():
+    "Every $$ block in nbs/ has blank lines around it and no line that a Markdown parser reads as a list item or quote."
+    import json
+    bad = [f"{nb.name} cell {i}: {p}" for nb in sorted((REPO / 'nbs').glob('*.ipynb'))
+           for i, c in enumerate(json.loads(nb.read_text())['cells']) if c['cell_type'] == 'markdown'
+           for p in _maths_problems(''.join(c['source']))]
+    assert not bad, '\n'.join(bad)
+
+
+def test_maths_problems_are_found():
+    assert _maths_problems("a\n\n$$x = 1$$\n\nb") == []
+    assert _maths_problems("a\n\n$$x = y\n+z$$\n\nb") == []  # '+z' without a space after it is not a list item
+    assert len(_maths_problems("text\n$$x$$\nmore")) == 2
+    assert _maths_problems("a\n\n$$x = y\n - z$$\n\nb") and _maths_problems("a: $$x$$\n\nb")

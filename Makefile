@@ -35,7 +35,7 @@ system-deps:
 	fi
 
 # The main job: 10,000 new labelled digits (1,000 of each) from the bundled default generator, offline, with their
-# dataset card (out/synthetic.json) and a preview.
+# dataset card (out/synthetic.npz.json) and a preview.
 run: install
 	$(BIN)/vae-mnist generate -n 10000 --out $(OUT)/synthetic.npz --preview $(OUT)/preview.png --force
 
@@ -62,7 +62,7 @@ bench: install system-deps
 	$(BIN)/python bench/generate_speed.py
 
 # Re-train the models shipped in vae_mnist/assets/ (each with its model card), the reader, and the figures measured
-# with them (quality.json, few_labels.json and ssvae-100); about three hours on 2 cores.
+# with them (quality.json, few_labels.json, ssvae-100 and usefulness.json); about six hours on 2 cores.
 PRETRAINED ?= seed mlp cvae digits
 pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.train import train_pretrained; \
@@ -70,6 +70,10 @@ pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.classifier import ship_classifier; print(ship_classifier(load_mnist()))"
 	$(BIN)/python bench/data_quality.py   # the quality figures every dataset card quotes (assets/quality.json)
 	$(BIN)/python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship   # ssvae-100 and its figures (~2 hours)
+	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full   # ~3 hours
+	rm -f $(OUT)/few_labels_data.jsonl; $(BIN)/python bench/few_labels_data.py --model ssvae-100 --draw 0 --out $(OUT)/few_labels_data.jsonl
+	for d in 1 2; do $(BIN)/python bench/few_labels_data.py --model $(OUT)/curve/L100-draw$$d/model.keras --draw $$d --out $(OUT)/few_labels_data.jsonl || exit 1; done
+	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full --data-rows $(OUT)/few_labels_data.jsonl  # merges
 
 # The docs site without Quarto or network: nbdev's notebook processing, then Sphinx + myst-nb into _docs/
 # (the site's JavaScript comes from npm packages pinned in tools/docs_js, installed on first use).

@@ -100,6 +100,9 @@ def main(argv=None):
                     card = ssvae_card(model, x, y, x_test, y_test, 'ssvae-100', res['ssvae_100_s'])
                     _atomic_save_model(model, pretrained_dir()/'ssvae-100.keras')
                     _atomic_write_text(pretrained_dir()/'ssvae-100.json', json.dumps(card, indent=1))
+                    from vae_mnist.sampler import save_density
+                    from vae_mnist.semisupervised import fit_ssvae_density
+                    save_density(fit_ssvae_density(model, x), pretrained_dir()/'ssvae-100.latent.npz')  # where generate draws
             save(); print(json.dumps(row), flush=True)
     print(json.dumps(res.get('summary'), indent=1))
     if 'cost_ratio' in res:

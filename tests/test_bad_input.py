@@ -97,9 +97,9 @@ CASES = [
      ['generate', '--force', '--format', 'idx', '-n', 50, '--out', '{t}/out'], 'is a file; --force replaces only a dataset folder'),
     ('existing output without force', _file('a.npz'), ['generate', '-n', 5, '--out', '{t}/a.npz'], 'already exists; use force=True (--force)'),
     ('existing evaluate output without force', _file('e.json'), ['evaluate', '--out', '{t}/e.json'], 'already exists'),
-    ('existing dataset card without force', _file('a.json'), ['generate', '-n', 5, '--out', '{t}/a.npz'], 'a.json: already exists'),
-    ('force over a folder where the card goes', lambda t: (t/'a.json').mkdir(),
-     ['generate', '--force', '-n', 5, '--out', '{t}/a.npz'], 'a.json: is a folder; --force replaces only a file there'),
+    ('existing dataset card without force', _file('a.npz.json'), ['generate', '-n', 5, '--out', '{t}/a.npz'], 'a.npz.json: already exists'),
+    ('force over a folder where the card goes', lambda t: (t/'a.npz.json').mkdir(),
+     ['generate', '--force', '-n', 5, '--out', '{t}/a.npz'], 'a.npz.json: is a folder; --force replaces only a file there'),
     ('fitted sampler for a model without one', _nothing, ['generate', '--model', 'seed', '--sampler', 'fitted', '-n', 5,
      '--out', '{t}/a.npz'], "model 'seed' carries no fitted latent density"),
     # an n that cannot fit (item 2)
@@ -142,6 +142,15 @@ CASES = [
     ('a run folder that is a file', _file('run'), ['train', '--epochs', 1, '--n-train', 100, '--out', '{t}/run'], 'is a file, not a folder for the run'),
     ('data that is missing', _nothing, ['train', '--data', '{t}/nowhere', '--out', '{t}/run'], 'no such file or folder'),
     ('an unknown preset', _nothing, ['train', '--preset', 'huge', '--out', '{t}/run'], "unknown preset 'huge'"),
+    # label (issue 19): images that are not there or not digits, a model without a classifier of its own
+    ('label images that are missing', _nothing, ['label', '--data', '{t}/none.npz', '--out', '{t}/l.npz'], 'none.npz: no such file or folder'),
+    ('label a file that holds no images', _file('notes.txt', b'hello'), ['label', '--data', '{t}/notes.txt', '--out', '{t}/l.npz'], 'give an .npz'),
+    ('label an npz without an image array', lambda t: np.savez(t/'y.npz', y=np.zeros(3)), ['label', '--data', '{t}/y.npz', '--out', '{t}/l.npz'],
+     'npz holds no image array named x or x_train'),
+    ('label with a model without a classifier', _file('x.npz', b''), ['label', '--model', 'cvae', '--data', '{t}/x.npz', '--out', '{t}/l.npz'],
+     'has no classifier of its own'),
+    ('label onto an existing output', lambda t: (np.savez(t/'x.npz', x=np.zeros((2, 28, 28), np.uint8)), (t/'l.npz').write_bytes(b'mine')),
+     ['label', '--data', '{t}/x.npz', '--out', '{t}/l.npz'], 'l.npz: already exists'),
 ]
 
 
@@ -185,9 +194,49 @@ def test_force_replaces_exactly_what_we_wrote(tmp_path, capsys):
     from vae_mnist.data import load_mnist
     assert sum(len(s[0]) for s in load_mnist(tmp_path/'d')) == 140
     assert sum(len(list((tmp_path/'p'/str(k)).iterdir())) for k in range(10)) == 140
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.json', 'a.npz', 'd', 'notes.txt', 'p']  # a.json: the dataset card
-    assert json.loads((tmp_path/'d'/'dataset.json').read_text())['n'] == 140 and json.loads((tmp_path/'a.json').read_text())['n'] == 140
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.npz', 'a.npz.json', 'd', 'notes.txt', 'p']  # a.npz.json: the dataset card
+    assert json.loads((tmp_path/'d'/'dataset.json').read_text())['n'] == 140 and json.loads((tmp_path/'a.npz.json').read_text())['n'] == 140
     assert (tmp_path/'notes.txt').read_text() == 'mine'
+
+
+def test_exports_with_one_stem_keep_their_own_cards(tmp_path, capsys):
+    "Issue 20: an npz, a csv and an IDX folder of the same stem side by side, each card naming what it describes; "
+    "--force on one never touches another's card."
+    d = tmp_path/'d'
+    for n, out, fmt in ((200, d/'s.npz', 'npz'), (30, d/'s.csv', 'csv'), (70, d/'s', 'idx')):
+        status, _, err = run_main(capsys, 'generate', '-n', n, '--format', fmt, '--out', out)
+        assert status == 0, err
+    cards = {f: json.loads(p.read_text()) for f, p in (('s.npz', d/'s.npz.json'), ('s.csv', d/'s.csv.json'), ('s', d/'s'/'dataset.json'))}
+    assert {f: (c['n'], c['format'], c['files']) for f, c in cards.items()} == {
+        's.npz': (200, 'npz', ['s.npz']), 's.csv': (30, 'csv', ['s.csv']),
+        's': (70, 'idx', sorted(IDX))}  # the files of a folder's card: inside that folder
+    before = snapshot(d)
+    status, _, err = run_main(capsys, 'generate', '-n', 40, '--out', d/'s.csv', '--force')
+    assert status == 0, err
+    after = snapshot(d)
+    assert {k for k in after if after[k] != before.get(k)} == {'s.csv', 's.csv.json'}
+    assert json.loads((d/'s.csv.json').read_text())['n'] == 40 and json.loads((d/'s.npz.json').read_text())['n'] == 200
+
+
+ABBREVIATIONS = [  # (what the user typed, the flag they meant): argparse used to take any unique prefix
+    (['generate', '--n', 300, '--out', '{t}/s.npz'], '-n'),
+    (['generate', '--n=300', '--out', '{t}/s.npz'], '-n'),
+    (['generate', '-n', 5, '--temp', '0.5', '--out', '{t}/s.npz'], '--temperature'),
+    (['generate', '-n', 5, '--ou', '{t}/s.npz'], '--out'),
+    (['train', '--epoch', 1, '--out', '{t}/run'], '--epochs'),
+    (['evaluate', '--model', 'mlp', '--qual'], '--quality'),
+    (['info', '--js'], '--json'),
+]
+
+
+@pytest.mark.parametrize('args, meant', ABBREVIATIONS, ids=[' '.join(str(w) for w in a[0] if '{t}' not in str(w)) for a in ABBREVIATIONS])
+def test_flags_only_as_written(tmp_path, capsys, args, meant):
+    "Issue 20: an abbreviated flag is a one-line error (exit 2) that names the flag meant; nothing is written."
+    before = snapshot(tmp_path)
+    status, out, err = run_main(capsys, *[str(a).replace('{t}', str(tmp_path)) for a in args])
+    assert_refused(status, out, err, 'only as written', code=2)
+    assert f"did you mean {meant}" in err, err
+    assert snapshot(tmp_path) == before
 
 
 # --- real processes: signals, limits, a full disk, memory ---------------------------------------------------------
@@ -294,6 +343,53 @@ def test_memory_stays_bounded_for_a_billion_digits(tmp_path):
     assert p.returncode == 143, err
     assert late < 2_000_000_000 and late - early < 150_000_000, (early, late)
     assert list(tmp_path.iterdir()) == []
+
+
+def _history(run: Path) -> list:
+    try: return json.loads((run/'history.json').read_text())
+    except (OSError, ValueError): return []
+
+
+def test_one_train_per_run_folder(tmp_path):
+    "Issue 20: a second train into a folder a running train uses is refused at once, in one line naming the folder; "
+    "the first goes on; after kill -9 of the first the next run is not blocked (an OS lock dies with its process)."
+    run, args = tmp_path/'run', ('train', '--preset', 'seed', '--epochs', 200, '--n-train', 3000, '--out', tmp_path/'run')
+    first = subprocess.Popen(_cmd(*args), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: _history(run), first)
+    r = subprocess.run(_cmd(*args), env=_env(), capture_output=True, text=True, timeout=300)
+    assert_refused(r.returncode, r.stdout, r.stderr, f"{run}: another vae-mnist run (pid {first.pid}) is using it")
+    done = len(_history(run))
+    _wait_for(lambda: len(_history(run)) > done, first)  # the first run was not disturbed: it trains on
+    first.kill(); first.wait()
+    done = len(_history(run))
+    r = subprocess.run(_cmd(*args[:4], done + 1, *args[5:]), env=_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and json.loads(r.stdout)['epochs'] == done + 1, r.stderr  # resumed, not blocked
+    assert not [p for p in run.iterdir() if p.name.startswith('.')], list(run.iterdir())
+
+
+def test_one_generate_per_output(tmp_path):
+    "Issue 20: a generate onto an output another generate is writing is refused (with --force too) and the first writes "
+    "on undisturbed; after kill -9 of a writer the next run writes."
+    first = subprocess.Popen(_cmd('generate', '-n', 10**8, '--model', 'cvae', '--out', tmp_path/'s.npz', '--batch-size', 2000),
+                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: _temps(tmp_path), first)
+    r = subprocess.run(_cmd('generate', '-n', 10, '--out', tmp_path/'s.npz', '--force'), env=_env(), capture_output=True, text=True, timeout=300)
+    assert_refused(r.returncode, r.stdout, r.stderr, f"{tmp_path/'s.npz'}: another vae-mnist run (pid {first.pid}) is using it")
+    size = lambda: max((t.stat().st_size for t in _temps(tmp_path) if t.is_file()), default=0)
+    grown = size() + 1_000_000
+    _wait_for(lambda: size() > grown, first)  # the first run writes on
+    first.send_signal(signal.SIGTERM)
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 143, err
+    assert list(tmp_path.iterdir()) == []  # nothing of either run is left
+    killed = subprocess.Popen(_cmd('generate', '-n', 10**8, '--model', 'cvae', '--out', tmp_path/'s.npz'), env=_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(lambda: _temps(tmp_path), killed)
+    killed.kill(); killed.wait()
+    r = subprocess.run(_cmd('generate', '-n', 10, '--out', tmp_path/'s.npz'), env=_env(), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['s.npz', 's.npz.json']
+    assert json.loads((tmp_path/'s.npz.json').read_text())['n'] == 10
 
 
 def test_stale_temporary_files_of_a_killed_run_are_removed(tmp_path):

@@ -26,11 +26,11 @@ def assert_one_line_error(r, expect, status=1):
     assert r.stdout == ''
 
 
-@pytest.mark.parametrize('sub', [None, 'train', 'generate', 'evaluate', 'info'])
+@pytest.mark.parametrize('sub', [None, 'train', 'generate', 'label', 'evaluate', 'info'])
 def test_help(sub):
     r = cli(*([sub] if sub else []), '--help')
     assert r.returncode == 0 and r.stdout.startswith('usage: vae-mnist') and r.stderr == ''
-    if sub is None: assert all(s in r.stdout for s in ('train', 'generate', 'evaluate', 'info'))
+    if sub is None: assert all(s in r.stdout for s in ('train', 'generate', 'label', 'evaluate', 'info'))
     if sub == 'generate': assert '--preview' in r.stdout and '--force' in r.stdout
 
 
@@ -53,9 +53,9 @@ def test_main_job_generates_a_labelled_dataset_and_preview(tmp_path):
     assert r.returncode == 0 and r.stderr == '', r.stderr
     summary = json.loads(r.stdout)
     assert summary['counts'] == [1000] * 10 and (summary['model'], summary['sampler']) == (DEFAULT_MODEL, 'fitted')
-    card = json.loads((tmp_path/'out'/'synthetic.json').read_text())
+    card = json.loads((tmp_path/'out'/'synthetic.npz.json').read_text())
     assert (card['generator'], card['sampler'], card['seed'], card['n']) == (DEFAULT_MODEL, 'fitted', 0, 10000)
-    assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['preview.png', 'synthetic.json', 'synthetic.npz']
+    assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['preview.png', 'synthetic.npz', 'synthetic.npz.json']
     with np.load(tmp_path/'out'/'synthetic.npz') as f:
         assert f['x'].shape == (10000, 28, 28) and f['x'].dtype == np.uint8 and np.bincount(f['y']).tolist() == [1000] * 10
     assert (tmp_path/'out'/'preview.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
@@ -71,7 +71,7 @@ def test_generate_other_formats_load_back(tmp_path):
     assert (len(xa), len(xb)) == (600, 100)
     r = cli('generate', '-n', 3, '--labels', '4,5,6', '--out', tmp_path/'l.npz', '--seed', 2, '--sampler', 'prior')
     with np.load(tmp_path/'l.npz') as f: assert f['y'].tolist() == [4, 5, 6]
-    assert json.loads((tmp_path/'l.json').read_text())['sampler'] == 'prior' and json.loads(r.stdout)['sampler'] == 'prior'
+    assert json.loads((tmp_path/'l.npz.json').read_text())['sampler'] == 'prior' and json.loads(r.stdout)['sampler'] == 'prior'
     r = cli('generate', '--model', 'seed', '-n', 3, '--sampler', 'fitted', '--out', tmp_path/'f.npz')
     assert_one_line_error(r, "model 'seed' carries no fitted latent density")
     assert cli('generate', '-n', 3, '--labels', '4,5,6', '--out', tmp_path/'l.npz', '--seed', 2, '--force').returncode == 0
@@ -197,8 +197,9 @@ def test_train_ssvae_writes_its_labels_resumes_and_generates(tmp_path):
     r = cli(*args, '--steps', 600)  # resumes: M2's second epoch (100 steps) only
     assert json.loads(r.stdout)['epochs'] == 2, r.stderr
     assert len(json.loads((run/'history.json').read_text())) == 2
-    r = cli('generate', '--model', run/'model.keras', '-n', 50, '--out', tmp_path/'g.npz')
-    assert r.returncode == 0 and json.loads(r.stdout)['counts'] == [5] * 10, r.stderr
+    assert (run/'model.latent.npz').is_file()  # its fitted density, which generate finds beside the model
+    r = cli('generate', '--model', run/'model.keras', '-n', 50, '--labeller', 'drawn', '--out', tmp_path/'g.npz')
+    assert r.returncode == 0 and json.loads(r.stdout)['counts'] == [5] * 10 and json.loads(r.stdout)['sampler'] == 'fitted', r.stderr
 
 
 def test_ssvae_flags_and_label_counts_are_checked(tmp_path):
@@ -210,6 +211,31 @@ def test_ssvae_flags_and_label_counts_are_checked(tmp_path):
 
 def test_bundled_ssvae_generates_and_evaluate_says_how_to_measure_it(tmp_path):
     r = cli('generate', '--model', 'ssvae-100', '-n', 100, '--out', tmp_path/'ss.npz')
+    assert r.returncode == 0 and sum(json.loads(r.stdout)['counts']) == 100, r.stderr
+    card = json.loads((tmp_path/'ss.npz.json').read_text())
+    assert card['generator'] == 'ssvae-100' and card['sampler'] == 'fitted' and "model's own classifier" in card['labelled_by']
+    from vae_mnist.model import load_pretrained
+    with np.load(tmp_path/'ss.npz') as f: np.testing.assert_array_equal(f['y'], load_pretrained('ssvae-100').predict_proba(f['x']).argmax(1))
+    r = cli('generate', '--model', 'ssvae-100', '-n', 100, '--labeller', 'drawn', '--out', tmp_path/'drawn.npz')
     assert r.returncode == 0 and json.loads(r.stdout)['counts'] == [10] * 10, r.stderr
-    assert json.loads((tmp_path/'ss.json').read_text())['generator'] == 'ssvae-100'
+    assert_one_line_error(cli('generate', '--model', 'cvae', '-n', 10, '--labeller', 'classifier', '--out', tmp_path/'c.npz'),
+                          "model 'cvae' has no classifier of its own")
     assert_one_line_error(cli('evaluate', '--model', 'ssvae-100'), 'a semi-supervised VAE; evaluate it with --quality')
+
+
+def test_label_your_own_digits(tmp_path):
+    "Issue 19, item 2: `vae-mnist label` writes the user's images with the labels the model's classifier reads, and a card."
+    from vae_mnist.data import load_mnist
+    (_, _), (xt, yt) = load_mnist()
+    np.savez(tmp_path/'mine.npz', x=xt[:300])
+    r = cli('label', '--data', tmp_path/'mine.npz', '--out', tmp_path/'labelled'/'mine.csv')
+    assert r.returncode == 0 and r.stderr == '', r.stderr
+    from vae_mnist.data import read_csv
+    from vae_mnist.model import load_pretrained
+    xs, ys = read_csv(tmp_path/'labelled'/'mine.csv')
+    np.testing.assert_array_equal(xs, xt[:300])
+    np.testing.assert_array_equal(ys, load_pretrained('ssvae-100').predict_proba(xt[:300]).argmax(1))
+    assert (ys == yt[:300]).mean() > 0.9
+    card = json.loads((tmp_path/'labelled'/'mine.csv.json').read_text())
+    assert card['labels'].startswith('predicted') and card['files'] == ['mine.csv'] and card['n'] == 300
+    assert card['source'] == str(tmp_path/'mine.npz') and 0.9 < card['classifier_test_accuracy'] < 1

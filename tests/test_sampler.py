@@ -76,8 +76,8 @@ def test_sampler_option(cvae):
 
 def test_dataset_card_beside_every_export(tmp_path, cvae):
     info = write_generated(cvae, 300, tmp_path/'d.npz', seed=2, temperature=0.8)
-    card = json.loads((tmp_path/'d.json').read_text())
-    assert info['card'] == str(tmp_path/'d.json')
+    card = json.loads((tmp_path/'d.npz.json').read_text())
+    assert info['card'] == str(tmp_path/'d.npz.json')
     assert card['generator'] == 'cvae' and card['generator_card']['preset'] == 'cvae' and card['sampler'] == 'fitted'
     assert (card['temperature'], card['seed'], card['n'], sum(card['counts'])) == (0.8, 2, 300, 300)
     assert card['counts'] == [30] * 10 and card['vae_mnist'] and card['created']
@@ -85,18 +85,18 @@ def test_dataset_card_beside_every_export(tmp_path, cvae):
     inside = json.loads((tmp_path/'idx'/'dataset.json').read_text())
     assert inside['sampler'] == 'prior' and inside['n'] == 200
     write_generated('seed', 100, tmp_path/'s.csv.gz', seed=0)
-    s = json.loads((tmp_path/'s.json').read_text())
+    s = json.loads((tmp_path/'s.csv.gz.json').read_text())
     assert s['generator'] == 'seed' and 'reader' in s['labelled_by'] and s['mean_confidence'] > 0.5
     bare = load_pretrained('cvae')
     write_generated(bare, 10, tmp_path/'b.npz')
-    assert json.loads((tmp_path/'b.json').read_text())['generator_card']['note'] == 'not a bundled model'
+    assert json.loads((tmp_path/'b.npz.json').read_text())['generator_card']['note'] == 'not a bundled model'
     write_generated(cvae, 10, tmp_path/'nocard.npz', card=False)
-    assert not (tmp_path/'nocard.json').exists()
+    assert not (tmp_path/'nocard.npz.json').exists()
 
 
 def test_an_existing_card_is_refused_without_force_and_nothing_is_written(tmp_path, cvae):
-    (tmp_path/'d.json').write_text('mine')
-    with pytest.raises(FileExistsError, match='d.json: already exists'): write_generated(cvae, 10, tmp_path/'d.npz')
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['d.json'] and (tmp_path/'d.json').read_text() == 'mine'
+    (tmp_path/'d.npz.json').write_text('mine')
+    with pytest.raises(FileExistsError, match='d.npz.json: already exists'): write_generated(cvae, 10, tmp_path/'d.npz')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['d.npz.json'] and (tmp_path/'d.npz.json').read_text() == 'mine'
     write_generated(cvae, 10, tmp_path/'d.npz', force=True)
-    assert json.loads((tmp_path/'d.json').read_text())['n'] == 10
+    assert json.loads((tmp_path/'d.npz.json').read_text())['n'] == 10

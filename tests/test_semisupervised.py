@@ -47,10 +47,28 @@ def test_bundled_ssvae_100_records_its_labels_and_generates(mnist_train, mnist_t
     acc = float((model.predict_proba(mnist_test[0]).argmax(1) == mnist_test[1]).mean())
     assert acc == pytest.approx(card['test']['accuracy'], abs=1e-4)
     from vae_mnist.generate import generate
-    g = generate(model, 200, seed=0)
+    g = generate(model, 200, seed=0, labeller='drawn')
     assert g.x.shape == (200, 28, 28) and g.x.dtype == np.uint8 and np.bincount(g.y).tolist() == [20] * 10
     from vae_mnist.classifier import classify, load_classifier
     assert (classify(load_classifier(), g.x)[0] == g.y).mean() > 0.5  # its digits carry their labels, mostly
+    own = generate(model, 200, seed=0)  # the default: each digit labelled by the model's own classifier
+    np.testing.assert_array_equal(own.x, g.x)
+    np.testing.assert_array_equal(own.y, model.predict_proba(g.x).argmax(1))
+
+
+def test_the_shipped_density_is_fitted_to_the_codes_and_generates_better_labels(mnist_train):
+    "ssvae-100 ships its fitted density (issue 19); drawn from it, the model's classifier and the reader agree more often."
+    from vae_mnist.classifier import classify, load_classifier
+    from vae_mnist.generate import generate, load_generator
+    from vae_mnist.semisupervised import fit_ssvae_density
+    gen = load_generator('ssvae-100')
+    assert gen.latent_density is not None and gen.latent_density.latent_dim == gen.config.latent_dim
+    fit = fit_ssvae_density(gen, mnist_train[0])
+    for a, b in zip(fit.mixtures, gen.latent_density.mixtures): np.testing.assert_allclose(a.means, b.means, atol=1e-3)
+    reader = load_classifier()
+    agree = lambda g: float((classify(reader, g.x)[0] == g.y).mean())
+    prior, fitted = generate(gen, 3000, seed=1, sampler='prior', labeller='drawn'), generate(gen, 3000, seed=1)
+    assert agree(fitted) > agree(prior) + 0.01, (agree(fitted), agree(prior))
 
 
 def test_generate_takes_an_ssvae_whose_class_a_notebook_defined_again():
@@ -91,3 +109,30 @@ def test_the_experiment_and_the_shipping_paths_run_on_small_data(mnist_train, mn
                                   steps=40, steps_per_epoch=20, m1={**SSVAEConfig().m1, 'epochs': 3})
     assert card['name'] == 'ssvae-20' and card['labelled_indices'] == label_split(y, 20).tolist() and card['epochs'] == 2
     assert (tmp_path/'assets'/'ssvae-20.keras').is_file() and 0 <= card['test']['accuracy'] <= 1
+
+
+def test_usefulness_table_and_the_cards_that_quote_it(tmp_path):
+    "Issue 19, items 3-4: bench/few_labels_curve.py's summary, the shipped table, and each card quoting the row that applies."
+    import importlib.util
+    from pathlib import Path
+    from vae_mnist.generate import usefulness, write_generated
+    from vae_mnist.semisupervised import write_labelled
+    spec = importlib.util.spec_from_file_location('few_labels_curve', Path(__file__).resolve().parents[1]/'bench'/'few_labels_curve.py')
+    curve = importlib.util.module_from_spec(spec); spec.loader.exec_module(curve)
+    (tmp_path/'d.jsonl').write_text(''.join(json.dumps(dict(idea=k, independent_cnn=v, draw=d)) + '\n'
+                                            for d, (k, v) in enumerate([('fitted_clf', 0.94), ('fitted_clf', 0.96), ('pseudo', 0.95)])))
+    runs = [dict(n_labels=100, draw=d, generator='ssvae', steps=4000, real_only=r, ours=0.95, real_plus_ours=0.96, ssvae_classifier=0.95)
+            for d, r in enumerate((0.92, 0.93, 0.94))]
+    [row] = curve.summary(dict(runs=runs, data_rows_files=[str(tmp_path/'d.jsonl')]))
+    assert row['real_only']['mean'] == 0.93 and row['real_only']['std'] == 0.01 and row['real_only']['n'] == 3
+    assert row['gain'] == pytest.approx(0.03) and row['helps'] and '+3.00 points' in row['verdict']
+    assert row['independent_cnn']['fitted_clf']['mean'] == 0.95 and row['labelled']['independent_cnn']['mean'] == 0.95
+    shipped = usefulness(100)
+    assert shipped['generator'] == 'ssvae' and shipped['real_plus_ours']['n'] >= 1 and 'measured_by' in shipped
+    assert usefulness(100, 'digits') is None and usefulness(7) is None
+    write_generated('ssvae-100', 20, tmp_path/'s.npz')  # the recipe measured: fitted density, the model's own labels
+    assert json.loads((tmp_path/'s.npz.json').read_text())['usefulness']['n_labels'] == 100
+    write_generated('ssvae-100', 20, tmp_path/'p.npz', sampler='prior')  # not what was measured: no figures quoted
+    assert json.loads((tmp_path/'p.npz.json').read_text())['usefulness'] is None
+    write_labelled('ssvae-100', np.zeros((5, 28, 28), np.uint8), tmp_path/'l.npz')
+    assert json.loads((tmp_path/'l.npz.json').read_text())['usefulness']['independent_cnn']['n'] >= 1

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -14,13 +15,35 @@ import threading
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['make_parser', 'cmd_generate', 'cmd_train', 'cmd_evaluate', 'cmd_info', 'Interrupted', 'error_message', 'main',
-           'run_cli']
+__all__ = ['make_parser', 'cmd_generate', 'cmd_label', 'cmd_train', 'cmd_evaluate', 'cmd_info', 'Interrupted', 'error_message',
+           'main', 'run_cli']
 
 # %% ../nbs/08_cli.ipynb #9b1df0c3
 class _Parser(argparse.ArgumentParser):
-    "An ArgumentParser whose usage errors are one line: `PROG: error: MESSAGE`."
+    "An ArgumentParser whose usage errors are one line (`PROG: error: MESSAGE`) and that takes flags only as written."
+    def __init__(self, *args, **kwargs): super().__init__(*args, **{'allow_abbrev': False, **kwargs})  # `--n` is not `--n-test`
     def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        "As argparse's, but a subcommand first refuses any flag it does not have, naming the flag the user probably meant."
+        args = sys.argv[1:] if args is None else [str(a) for a in args]
+        known = {o for a in self._actions for o in a.option_strings}  # checked before argparse complains of a missing --out typed --ou
+        # a subcommand's flags; for `vae-mnist` itself, those before the subcommand
+        for t in (args if self._subparsers is None else itertools.takewhile(lambda t: t.startswith('-'), args)):
+            if t == '--': break
+            flag = t.split('=', 1)[0]
+            if not t.startswith('-') or t == '-' or self._negative_number_matcher.match(t): continue
+            if flag in known or (not t.startswith('--') and t[:2] in known): continue  # `-n5` is `-n 5`
+            meant = _meant(flag, sorted(known))
+            self.error(f"unrecognized flag {flag} (flags are taken only as written)" + (f"; did you mean {' or '.join(meant)}?" if meant else ''))
+        return super().parse_known_args(args, namespace)
+
+def _meant(flag: str, options: list[str]) -> list[str]:
+    "The flags a user who typed `flag` probably meant: the same name with other dashes, flags it abbreviates, near spellings."
+    import difflib
+    same = [o for o in options if o.lstrip('-') == flag.lstrip('-')]
+    longer = [o for o in options if o.startswith('--') and o.startswith(flag) and len(o) > len(flag)]
+    return list(dict.fromkeys(same + longer + difflib.get_close_matches(flag, options, n=2, cutoff=0.75)))[:3]
 
 def _positive_int(s: str) -> int:
     try: v = int(s)
@@ -46,6 +69,8 @@ def _add_generate(sub):
     p.add_argument('--labels', type=_labels, help='cvae only: one digit, or a comma-separated list of n digits (default: balanced)')
     p.add_argument('--sampler', choices=('prior', 'fitted'), help="where latent points come from: the prior N(0, I), or the "
                    "density fitted to the encoded training set (default: fitted when the model ships one)")
+    p.add_argument('--labeller', choices=('drawn', 'classifier'), help="a conditional model's digits get the label they were "
+                   "drawn for, or the one the model's own classifier reads (default: classifier for a semi-supervised model)")
     p.add_argument('--temperature', type=float, default=1.0, help="scales the sampler's spread, in (0, 10] (default: 1.0)")
     p.add_argument('--threshold', type=float, default=0.0, help="minimum reader confidence in a digit's label: lower ones are "
                    "dropped (unconditional) or redrawn (conditional); the card records it (default: 0, no filtering)")
@@ -90,6 +115,20 @@ def _add_evaluate(sub):
     p.add_argument('--out', type=Path, help='also write the JSON here')
     p.add_argument('--force', action='store_true', help='overwrite --out')
 
+def _add_label(sub):
+    p = sub.add_parser('label', help="label your own digits with a semi-supervised model's classifier",
+                       description="Give each image of --data the label a semi-supervised model's own classifier reads, and write "
+                                   "them to --out as generate does (the card says the labels are predicted, by what, and how well).")
+    p.add_argument('--model', default='ssvae-100', help='a semi-supervised model: bundled (ssvae-100) or a .keras file from '
+                   '`train --preset ssvae` (default: ssvae-100)')
+    p.add_argument('--data', required=True, type=Path, help='the images: an .npz (x or x_train), an IDX images file, a .csv, '
+                   'a folder of 28x28 PNGs, or an MNIST folder (its training images)')
+    p.add_argument('--out', required=True, type=Path, help='output file or folder')
+    p.add_argument('--format', choices=('npz', 'csv', 'idx', 'png', 'png-folders'), help='default: from the --out name')
+    p.add_argument('--preview', type=Path, help='also write a PNG grid of the digits here')
+    p.add_argument('--batch-size', type=_positive_int, default=10_000, help='images labelled and written at a time')
+    p.add_argument('--force', action='store_true', help='replace an earlier output at --out/--preview (as for generate)')
+
 def _add_info(sub):
     p = sub.add_parser('info', help='what models and data are available', description="The bundled models, the "
                        "classifier, and where MNIST would be read from.")
@@ -100,8 +139,8 @@ def make_parser() -> argparse.ArgumentParser:
     from vae_mnist import __version__
     p = _Parser(prog='vae-mnist', description="A VAE on MNIST that generates labelled training digits.")
     p.add_argument('--version', action='version', version=f"vae-mnist {__version__}")
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,generate,evaluate,info}', parser_class=_Parser)
-    for add in (_add_train, _add_generate, _add_evaluate, _add_info): add(sub)
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,generate,label,evaluate,info}', parser_class=_Parser)
+    for add in (_add_train, _add_generate, _add_label, _add_evaluate, _add_info): add(sub)
     return p
 
 # %% ../nbs/08_cli.ipynb #090cec09
@@ -115,7 +154,11 @@ def cmd_generate(a) -> dict:
     from vae_mnist.generate import DEFAULT_MODEL, load_generator
     return write_generated(load_generator(a.model or DEFAULT_MODEL), a.n, a.out, a.format, preview=a.preview, force=a.force, batch_size=a.batch_size,
                            n_test=a.n_test, labels=a.labels, temperature=a.temperature, threshold=a.threshold, seed=a.seed,
-                           sampler=a.sampler)
+                           sampler=a.sampler, labeller=a.labeller)
+
+def cmd_label(a) -> dict:
+    from vae_mnist.semisupervised import write_labelled
+    return write_labelled(a.model, a.data, a.out, a.format, preview=a.preview, force=a.force, batch_size=a.batch_size)
 
 def cmd_train(a) -> dict:
     from vae_mnist.model import get_config
@@ -141,7 +184,10 @@ def _train_ssvae(a) -> dict:
     (x, y), (x_test, y_test) = _data(a.data, a.n_train)
     label_split(y, config.n_labels)  # too many labels for the data fails here, with its reason
     model, history = train_ssvae(config, x, y, a.out, resume=not a.fresh, verbose=0)
-    return dict(preset='ssvae', model=str(a.out/'model.keras'), labelled=str(a.out/'labelled.json'), n_labels=config.n_labels,
+    from vae_mnist.sampler import save_density
+    from vae_mnist.semisupervised import fit_ssvae_density
+    save_density(fit_ssvae_density(model, x), a.out/'model.latent.npz')  # `generate --model OUT/model.keras` draws from it
+    return dict(preset='ssvae', model=str(a.out/'model.keras'), sampler=str(a.out/'model.latent.npz'), labelled=str(a.out/'labelled.json'), n_labels=config.n_labels,
                 epochs=len(history), last=history[-1] if history else None,
                 test_accuracy=_accuracy(model.predict_proba(x_test).argmax(1), y_test))
 
@@ -215,7 +261,7 @@ def _on_signal(signum, frame):
     for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)  # the cleanup now runs undisturbed
     raise Interrupted(signum)
 
-_AFTER_INTERRUPT = {'generate': 'nothing was written', 'evaluate': 'nothing was written', 'info': 'nothing was written',
+_AFTER_INTERRUPT = {'generate': 'nothing was written', 'label': 'nothing was written', 'evaluate': 'nothing was written', 'info': 'nothing was written',
                     'train': 'run the same command again to resume from the last finished epoch'}
 
 def error_message(e: BaseException) -> str:
@@ -232,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     try:
         _quiet_tensorflow()
-        res = {'train': cmd_train, 'generate': cmd_generate, 'evaluate': cmd_evaluate, 'info': cmd_info}[args.command](args)
+        res = {'train': cmd_train, 'generate': cmd_generate, 'label': cmd_label, 'evaluate': cmd_evaluate, 'info': cmd_info}[args.command](args)
     except KeyboardInterrupt as e:
         signum = getattr(e, 'signum', signal.SIGINT)
         print(f"vae-mnist: interrupted ({signal.Signals(signum).name}); {_AFTER_INTERRUPT[args.command]}", file=sys.stderr)

@@ -23,8 +23,8 @@ from .files import atomic_write
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'CSV_COLUMNS', 'REMOTE', 'ENV_VARS', 'KNOWN_DIRS', 'IDX_NAMES', 'CSV_NAMES', 'NPZ_NAMES',
            'KNOWN_COUNTS', 'DataError', 'read_idx', 'check_images', 'check_labels', 'write_idx', 'read_csv',
-           'write_csv', 'read_npz', 'RemoteFile', 'read_dataset', 'default_cache_dir', 'download', 'locate',
-           'load_mnist', 'normalize', 'as_float', 'flatten', 'train_val_split', 'make_dataset', 'epoch_order',
+           'write_csv', 'read_npz', 'RemoteFile', 'read_dataset', 'read_images', 'default_cache_dir', 'download',
+           'locate', 'load_mnist', 'normalize', 'as_float', 'flatten', 'train_val_split', 'make_dataset', 'epoch_order',
            'chunk_index', 'epoch_dataset', 'plot_samples', 'save_figure']
 
 # %% ../nbs/01_data.ipynb #a33a79ef
@@ -228,6 +228,37 @@ def read_dataset(source, dataset: str = 'mnist'): # a folder of IDX/CSV/npz file
     if (p/NPZ_NAMES[dataset]).is_file(): return read_npz(p/NPZ_NAMES[dataset])
     raise DataError(p, f"no {dataset} files here; expected the four IDX files ({', '.join(IDX_NAMES)}, .gz or not), "
                        f"{' + '.join(CSV_NAMES[dataset])}, or {NPZ_NAMES[dataset]}")
+
+# %% ../nbs/01_data.ipynb #12fe6f25
+def _read_png(path: Path) -> np.ndarray:
+    from PIL import Image
+    try:
+        with Image.open(path) as im: a = np.asarray(im.convert('L'))
+    except (OSError, ValueError) as e: raise DataError(path, f"not a readable image ({_why(e)})") from None
+    if a.shape != (28, 28): raise DataError(path, f"is {a.shape[1]}x{a.shape[0]} pixels; digits must be 28x28")
+    return a
+
+def read_images(source) -> np.ndarray: # an npz, an IDX images file, a CSV, a folder of PNGs, or a dataset folder
+    "The digit images (N, 28, 28) uint8 in `source`; labels there are ignored (a dataset's: its training images)."
+    p = Path(source).expanduser()
+    if not p.exists(): raise DataError(p, "no such file or folder")
+    name = p.name.lower()
+    if p.is_dir():
+        pngs = sorted(f for f in p.rglob('*') if f.suffix.lower() == '.png' and f.is_file())
+        if pngs: return np.stack([_read_png(f) for f in pngs])
+        return read_dataset(p)[0][0]
+    if name.endswith('.npz'):
+        try:
+            with open(p, 'rb') as fh, np.load(fh, allow_pickle=False) as f:
+                key = next((k for k in ('x', 'x_train') if k in f.files), None)
+                if key is None: raise DataError(p, f"npz holds no image array named x or x_train (it has {sorted(f.files)})")
+                return check_images(f[key], f"{p}[{key}]")
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            if isinstance(e, DataError): raise
+            raise DataError(p, f"not a readable npz ({_why(e)})") from None
+    if '.csv' in name: return read_csv(p)[0]
+    if 'idx3' in name: return check_images(read_idx(p), p)
+    raise DataError(p, "give an .npz, an IDX images file (*idx3-ubyte[.gz]), a .csv, a folder of 28x28 PNGs, or a dataset folder")
 
 # %% ../nbs/01_data.ipynb #19926a9c
 def default_cache_dir() -> Path:

@@ -9,11 +9,13 @@ import errno
 import os
 import re
 import shutil
+try: import fcntl  # POSIX (Linux, macOS); where it is missing (Windows) runs are not locked
+except ImportError: fcntl = None
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['temp_path', 'clean_stale', 'naming', 'check_space', 'Output', 'commit', 'atomic_write']
+__all__ = ['temp_path', 'clean_stale', 'naming', 'check_space', 'Output', 'commit', 'atomic_write', 'RunLock']
 
 # %% ../nbs/01a_files.ipynb #8ad4a188
 def temp_path(path, # the output's path
@@ -154,3 +156,41 @@ def atomic_write(path, # the file to write (an existing file there is replaced; 
         commit(out)
     finally: out.abort()
     return out.path
+
+# %% ../nbs/01a_files.ipynb #c8ae7217
+class RunLock:
+    "An OS lock (flock) that one run at a time holds while it writes `path`; the kernel drops it when its process dies."
+    def __init__(self, path, # the output (a file, or a run's folder) that one run at a time may write; errors name it
+                 lock=None): # the lock file: default `.lock-NAME` beside `path` (a run folder passes `folder/'.lock'`)
+        self.path = Path(path)
+        self.lock, self.fd = Path(lock) if lock is not None else self.path.with_name(f".lock-{self.path.name}"), None
+
+    def acquire(self) -> 'RunLock':
+        "Take the lock, or raise a one-line `OSError` (EBUSY) naming `path` and the process that holds it."
+        if fcntl is None or self.fd is not None: return self
+        try:
+            self.lock.parent.mkdir(parents=True, exist_ok=True)
+            while self.fd is None:
+                fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
+                try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.read(fd, 32).decode(errors='replace').strip() or 'unknown'; os.close(fd)
+                    raise OSError(errno.EBUSY, f"another vae-mnist run (pid {holder}) is using it; wait for it to end, "
+                                  "or choose another output", str(self.path)) from None
+                try: same = os.fstat(fd).st_ino == os.stat(self.lock).st_ino
+                except FileNotFoundError: same = False
+                if same: self.fd = fd  # else the holder removed that file as we opened it: lock the new one
+                else: os.close(fd)
+            os.ftruncate(self.fd, 0); os.write(self.fd, str(os.getpid()).encode())
+        except OSError as e:
+            if e.errno == errno.EBUSY: raise
+            raise OSError(e.errno, e.strerror, str(self.path)) from None
+        return self
+
+    def release(self):
+        "Remove the lock file and let go (nothing if not held)."
+        if self.fd is None: return
+        self.lock.unlink(missing_ok=True); os.close(self.fd); self.fd = None
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *_): self.release()

@@ -17,14 +17,15 @@ import numpy as np
 
 from .classifier import classify, load_classifier, predict_proba
 from .data import CSV_COLUMNS, IDX_NAMES, _idx_header, check_images, check_labels
-from .files import Output, check_space, commit, naming
+from .files import Output, RunLock, check_space, commit, naming
 from .model import VAE, _is_generator, load_model, load_pretrained, model_card, pretrained_dir
 from .sampler import LatentDensity, load_density, pretrained_density
 
 # %% auto #0
-__all__ = ['MAX_TEMPERATURE', 'SAMPLERS', 'DEFAULT_MODEL', 'FORMATS', 'Synthetic', 'to_uint8', 'request_labels', 'BalancedLabels',
-           'resolve_sampler', 'load_generator', 'iter_generate', 'generate', 'infer_format', 'digit_grid',
-           'DatasetWriter', 'save', 'card_path', 'shipped_quality', 'dataset_card', 'write_generated']
+__all__ = ['MAX_TEMPERATURE', 'SAMPLERS', 'DEFAULT_MODEL', 'LABELLERS', 'FORMATS', 'Synthetic', 'to_uint8', 'request_labels',
+           'BalancedLabels', 'resolve_labeller', 'resolve_sampler', 'load_generator', 'iter_generate', 'generate',
+           'infer_format', 'digit_grid', 'DatasetWriter', 'save', 'card_path', 'shipped_quality', 'usefulness',
+           'dataset_card', 'write_dataset', 'write_generated']
 
 # %% ../nbs/06_generate.ipynb #b9bb14b1
 @dataclass
@@ -79,6 +80,16 @@ class BalancedLabels:
 # %% ../nbs/06_generate.ipynb #5a3e1f21
 SAMPLERS = ('prior', 'fitted')
 DEFAULT_MODEL = 'digits' # what `vae-mnist generate` and `make run` use: the best data (Evaluate)
+LABELLERS = ('drawn', 'classifier') # a conditional model's digit gets the label it was drawn for, or its own classifier's
+
+def resolve_labeller(model: VAE, labeller: str | None = None) -> tuple[str, object]:
+    "The labeller's name and, for 'classifier', a function images -> labels: the model's own classifier (an SSVAE's)."
+    own = getattr(model, 'predict_proba', None) if model.config.conditional else None
+    if labeller is None: labeller = 'classifier' if own is not None else 'drawn'  # default: the model's classifier when it has one
+    if labeller not in LABELLERS: raise ValueError(f"labeller must be one of {', '.join(LABELLERS)}, got {labeller!r}")
+    if labeller == 'drawn': return 'drawn', None
+    if own is None: raise ValueError(f"model {model.config.name!r} has no classifier of its own; use labeller='drawn'")
+    return 'classifier', lambda x: own(x).argmax(1).astype(np.uint8)
 
 def resolve_sampler(model: VAE, sampler=None) -> tuple[str, LatentDensity | None]:
     "The sampler's name and density (None for the prior): `sampler` is None, 'prior', 'fitted' or a `LatentDensity`."
@@ -123,14 +134,16 @@ def _batch_unconditional(model, rng, b, temperature, classifier, threshold, dens
             raise ValueError(f"threshold {threshold} is too strict: only {have} of {drawn} samples passed it")
     return Synthetic(np.concatenate(xs), np.concatenate(ys), np.concatenate(cs), rejected=drawn - b)
 
-def _batch_conditional(model, rng, y, temperature, classifier, threshold, density=None):
-    x = _draw(model, rng, len(y), y, temperature, density)
+def _batch_conditional(model, rng, y, temperature, classifier, threshold, density=None, relabel=None):
+    asked, x = y, _draw(model, rng, len(y), y, temperature, density)
+    if relabel is not None: y = relabel(x)  # the model's own classifier reads each digit drawn for `asked`
     if classifier is None: return Synthetic(x, y)
     conf, rejected = predict_proba(classifier, x)[np.arange(len(y)), y].astype('float32'), 0
     for _ in range(100):
         todo = np.flatnonzero(conf < threshold)
         if not todo.size: return Synthetic(x, y, conf, rejected)
-        x[todo], rejected = _draw(model, rng, len(todo), y[todo], temperature, density), rejected + len(todo)
+        x[todo], rejected = _draw(model, rng, len(todo), asked[todo], temperature, density), rejected + len(todo)
+        if relabel is not None: y[todo] = relabel(x[todo])
         conf[todo] = predict_proba(classifier, x[todo])[np.arange(len(todo)), y[todo]]
     raise ValueError(f"threshold {threshold} is too strict: {len(todo)} digits still below it after 100 redraws")
 
@@ -144,10 +157,11 @@ def iter_generate(model: VAE, # a (conditional) VAE, e.g. `load_pretrained('cvae
                   threshold: float = 0.0, # drop (unconditional) or redraw (cvae) digits the classifier is less sure of
                   batch_size: int = 10_000, # digits per yielded batch
                   sampler=None, # 'prior', 'fitted' or a `LatentDensity`; default: fitted if the model carries one
+                  labeller=None, # 'drawn' or 'classifier' (`resolve_labeller`); default: the model's classifier if it has one
                  ): # yields `Synthetic` batches
     "Yield batches of labelled synthetic digits, `n` in all; memory stays at one batch."
     _check_args(model, n, temperature, threshold, batch_size)
-    requested, (_, density) = request_labels(model, n, labels), resolve_sampler(model, sampler)
+    requested, (_, density), (_, relabel) = request_labels(model, n, labels), resolve_sampler(model, sampler), resolve_labeller(model, labeller)
     rng, label_rng = np.random.default_rng(seed).spawn(2)  # latent noise, and the balanced labels' order
     balanced = BalancedLabels(model.config.n_classes, label_rng)
     if classifier is None and (not model.config.conditional or threshold > 0): classifier = load_classifier()
@@ -156,12 +170,12 @@ def iter_generate(model: VAE, # a (conditional) VAE, e.g. `load_pretrained('cvae
         if not model.config.conditional: yield _batch_unconditional(model, rng, b, temperature, classifier, threshold, density); continue
         y = (balanced.take(b) if requested is None else np.full(b, requested, np.uint8) if np.ndim(requested) == 0
              else requested[start:start + b])
-        yield _batch_conditional(model, rng, y, temperature, classifier, threshold, density)
+        yield _batch_conditional(model, rng, y, temperature, classifier, threshold, density, relabel)
 
 def generate(model: VAE, n: int, labels=None, temperature: float = 1.0, seed: int | None = None,
-             classifier=None, threshold: float = 0.0, batch_size: int = 10_000, sampler=None) -> Synthetic:
+             classifier=None, threshold: float = 0.0, batch_size: int = 10_000, sampler=None, labeller=None) -> Synthetic:
     "`n` labelled synthetic digits from `model` (see `iter_generate` for the arguments)."
-    parts = list(iter_generate(model, n, labels, temperature, seed, classifier, threshold, batch_size, sampler))
+    parts = list(iter_generate(model, n, labels, temperature, seed, classifier, threshold, batch_size, sampler, labeller))
     conf = None if parts[0].confidence is None else np.concatenate([p.confidence for p in parts])
     return Synthetic(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]), conf, sum(p.rejected for p in parts))
 
@@ -222,6 +236,7 @@ class DatasetWriter:
                'csv.gz' if self.format == 'csv' and self.path.name.lower().endswith('.gz') else self.format
         check_space(self.path, self.n * _MIN_BYTES[kind], f"{self.n:,} digits as {kind}")
         self.counts, self.conf, self.conf_sum = np.zeros(10, np.int64), None, 0.0  # conf: a scratch file, once confidences come
+        self.lock = RunLock(self.path).acquire()  # one run at a time writes `path`; released by close or abort
         self.tmp = self.out.open()
         try:
             with naming(self.path): getattr(self, f"_open_{self.format.replace('-', '_')}")()
@@ -331,7 +346,7 @@ def _abort(self):
     for f in [getattr(self, a, None) for a in ('fx', 'zip', 'f', 'fy', 'conf')] + list(getattr(self, 'fi', [])):
         try: f is not None and f.close()
         except Exception: pass
-    self.out.abort()
+    self.out.abort(); self.lock.release()
 
 def _mean_confidence(self): return None if self.conf is None else self.conf_sum / max(self.count, 1)
 
@@ -352,11 +367,9 @@ def _check_targets(path, preview):
     if a in b.parents: raise ValueError(f"{preview}: the preview would be inside the dataset folder {path}; put it beside it")
 
 def card_path(path, format: str) -> Path:
-    "Where the dataset card of an export goes: `dataset.json` inside a folder, else `NAME.json` beside the file."
+    "Where the dataset card of an export goes: `dataset.json` inside a folder, else the file's name + `.json` beside it."
     path = Path(path)
-    if format in _OWNS: return path/'dataset.json'
-    name = path.name[:-len('.csv.gz')] if path.name.lower().endswith('.csv.gz') else path.stem
-    return path.with_name(name + '.json')
+    return path/'dataset.json' if format in _OWNS else path.with_name(path.name + '.json')  # s.npz -> s.npz.json: its own
 
 def shipped_quality(name: str, sampler: str) -> dict | None:
     "The data-quality figures measured for bundled model `name` with `sampler` (`assets/quality.json`), or None."
@@ -366,56 +379,88 @@ def shipped_quality(name: str, sampler: str) -> dict | None:
     row = next((r for r in q['rows'] if (r['model'], r['sampler'], r.get('threshold', 0)) == (name, sampler, 0)), None)
     return None if row is None else dict(row, real_reference=q['real_reference'], measured_by=q['command'], date=q['date'])
 
+def usefulness(n_labels: int, # how many real labels the generator saw
+               generator: str = 'ssvae', # the kind measured: 'ssvae' (fitted sampler, its classifier's labels), or 'digits'
+              ) -> dict | None:
+    "Does such a generator's data help at `n_labels` labels? That row of `assets/usefulness.json` (Few labels), or None."
+    p = pretrained_dir()/'usefulness.json'
+    if not p.is_file(): return None
+    u = json.loads(p.read_text())
+    row = next((r for r in u['rows'] if (r['n_labels'], r['generator']) == (n_labels, generator)), None)
+    return None if row is None else dict(row, measured_by=u['commands'], date=u['date'], note=u['note'])
+
+def _labelled_by(model, labeller: str) -> str:
+    if not model.config.conditional: return 'the reader (vae_mnist.classifier)'
+    if labeller == 'drawn': return 'the conditional model (asked for each digit)'
+    acc = (model_card(model.bundled_name).get('test') or {}).get('accuracy') if getattr(model, 'bundled_name', None) else None
+    return ("the model's own classifier q(y|x), reading each digit it drew" +
+            (f" (its accuracy on the 10,000 real test digits: {acc:.2%})" if acc else ''))
+
 def dataset_card(model: VAE, sampler: str, info: dict, **kwargs) -> dict:
     "What a dataset file needs to say about itself: the generator and its card, how it was sampled, what it holds."
     from vae_mnist import __version__
     import datetime
     name = getattr(model, 'bundled_name', None)  # set by `load_generator` for a bundled model
     card = model_card(name) if name else dict(config=model.config.to_dict(), note='not a bundled model')
+    labeller = resolve_labeller(model, kwargs.get('labeller'))[0]
+    ssvae = hasattr(model.config, 'n_labels')  # the generator saw only n_labels labels (Few labels)
+    measured = ('ssvae', model.config.n_labels) if ssvae else (name, card.get('n_train'))  # the usefulness row that applies
+    as_measured = sampler == 'fitted' and kwargs.get('threshold', 0.0) == 0 and labeller == ('classifier' if ssvae else 'drawn')
     return dict(generator=name or f"a {model.config.name} model", generator_card=card,
                 sampler=sampler, temperature=kwargs.get('temperature', 1.0), seed=kwargs.get('seed'),
                 threshold=kwargs.get('threshold', 0.0), labels=('as the reader read them' if not model.config.conditional else
-                                                                'balanced' if kwargs.get('labels') is None else 'as requested'),
-                labelled_by='the conditional model (asked for each digit)' if model.config.conditional else 'the reader (vae_mnist.classifier)',
+                                                                ('balanced' if kwargs.get('labels') is None else 'as requested') +
+                                                                (' requests, each digit then read by the model' if labeller == 'classifier' else '')),
+                labelled_by=_labelled_by(model, labeller),
                 n=info['n'], counts=info['counts'], mean_confidence=info['mean_confidence'], format=info['format'],
+                files=info['files'], # what this card describes: beside it (a file), or in its folder
                 rejected=info['rejected'],
                 quality=shipped_quality(name, sampler) if name and kwargs.get('threshold', 0.0) == 0 else None,
+                usefulness=usefulness(measured[1], measured[0]) if name and as_measured else None,
                 vae_mnist=__version__, created=datetime.date.today().isoformat())
+
+def write_dataset(batches, # an iterable of `Synthetic` batches, `n` digits in all
+                  n: int, path, format: str | None = None, preview=None, force: bool = False, n_test: int | None = None,
+                  card=None, # None, or `card(info) -> dict`: the dataset card, written beside (or inside) the dataset
+                 ) -> dict: # what was written: path, format, counts, mean confidence, rejected, files, card
+    "Write labelled digits to `path` (and a `preview` grid, and the card) as they come: all of it, or nothing."
+    _check_targets(path, preview)
+    writers, outs = [], []
+    try:
+        writers.append(DatasetWriter(path, n, format, force, n_test=n_test))
+        w, fmt = writers[0], writers[0].format
+        if card and fmt not in _OWNS: outs.append(Output(card_path(path, fmt), force=force)); outs[-1].open()
+        if preview is not None: writers.append(DatasetWriter(preview, n, 'png', force))
+        rejected = 0
+        for b in batches:
+            for v in writers: v.write(b)
+            rejected += b.rejected
+        for v in writers: v.finish()
+        info = dict(n=n, path=str(w.path), format=fmt, preview=None if preview is None else str(writers[1].path),
+                    counts=w.counts.tolist(), mean_confidence=None if w.mean_confidence is None else round(w.mean_confidence, 4),
+                    rejected=rejected, files=sorted(p.name + '/' * p.is_dir() for p in w.tmp.iterdir()) if fmt in _OWNS else [w.path.name])
+        if card:
+            info['card'] = str(card_path(w.path, fmt))
+            (w.tmp/'dataset.json' if fmt in _OWNS else outs[0].tmp).write_text(json.dumps(card(info), indent=1) + '\n')
+        commit(*(v.out for v in writers), *outs)  # every file moves into place, or none
+    finally:
+        for o in [v.out for v in writers] + outs: o.abort()
+        for v in writers: v.abort()
+    return info
 
 def write_generated(model, # a VAE, or the name of a bundled model ('digits', 'cvae', ...) or a .keras file
                     n: int, path, format: str | None = None,
                     preview=None, # also write a PNG grid here
                     force: bool = False, batch_size: int = 10_000, n_test: int | None = None,
                     card: bool = True, # write the dataset card (see `card_path`)
-                    **kwargs) -> dict: # `labels`, `temperature`, `seed`, `classifier`, `threshold`, `sampler` for `iter_generate`
+                    **kwargs) -> dict: # `labels`, `temperature`, `seed`, `classifier`, `threshold`, `sampler`, `labeller` for `iter_generate`
     "Generate `n` labelled digits from `model` and write them to `path` (and `preview`, and the card): all of it, or nothing."
     t0 = time.perf_counter()
     model = load_generator(model) if isinstance(model, (str, Path)) else model
     _check_args(model, n, kwargs.get('temperature', 1.0), kwargs.get('threshold', 0.0), batch_size)
     sampler, _ = resolve_sampler(model, kwargs.get('sampler'))
-    _check_targets(path, preview)
-    writers, outs = [], []
-    try:
-        writers.append(DatasetWriter(path, n, format, force, n_test=n_test))
-        fmt = writers[0].format
-        if card and fmt not in _OWNS: outs.append(Output(card_path(path, fmt), force=force)); outs[-1].open()
-        if preview is not None: writers.append(DatasetWriter(preview, n, 'png', force))
-        rejected = 0
-        for b in iter_generate(model, n, batch_size=batch_size, **kwargs):
-            for w in writers: w.write(b)
-            rejected += b.rejected
-        w = writers[0]
-        info = dict(model=model.config.name, sampler=sampler, n=n, path=str(w.path), format=w.format,
-                    preview=None if preview is None else str(writers[1].path), counts=w.counts.tolist(),
-                    mean_confidence=None if w.mean_confidence is None else round(w.mean_confidence, 4),
-                    threshold=kwargs.get('threshold', 0.0), rejected=rejected)
-        if card:
-            info['card'] = str(card_path(w.path, fmt))
-            text = json.dumps(dataset_card(model, sampler, info, **{k: v for k, v in kwargs.items() if k != 'sampler'}), indent=1) + '\n'
-            (w.tmp/'dataset.json' if fmt in _OWNS else outs[0].tmp).write_text(text)
-        for w in writers: w.finish()
-        commit(*(w.out for w in writers), *outs)  # every file moves into place, or none
-    finally:
-        for o in [w.out for w in writers] + outs: o.abort()
-        for w in writers: w.abort()
-    return {**info, 'seconds': round(time.perf_counter() - t0, 2)}
+    opts = {k: v for k, v in kwargs.items() if k != 'sampler'}
+    make_card = (lambda info: dataset_card(model, sampler, info, **opts)) if card else None
+    info = write_dataset(iter_generate(model, n, batch_size=batch_size, **kwargs), n, path, format, preview, force, n_test, make_card)
+    return dict(model=model.config.name, sampler=sampler, threshold=kwargs.get('threshold', 0.0), **info,
+                seconds=round(time.perf_counter() - t0, 2))

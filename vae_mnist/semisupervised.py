@@ -15,13 +15,17 @@ import numpy as np
 from keras import layers, ops
 
 from .data import as_float
-from .model import VAE, Sampling, VAEConfig, get_config, kl_divergence
+from .files import RunLock
+from .sampler import LatentDensity, fit_gmm, save_density
+from .generate import Synthetic
+from .model import VAE, Sampling, VAEConfig, get_config, kl_divergence, model_card, pretrained_names
 from .train import (TrainingError, _AFRESH, _atomic_save_model, _atomic_write_text, _load_checkpoint,
                              _save_checkpoint, _write_history, describe_data, train)
 
 # %% auto #0
 __all__ = ['label_split', 'gaussian_nll', 'unlabelled_loss', 'SSVAEConfig', 'SSVAE', 'm2_loss', 'train_ssvae', 'ssvae_card',
-           'train_pretrained_ssvae', 'few_labels_run']
+           'train_pretrained_ssvae', 'fit_ssvae_density', 'iter_labels', 'labelled_card', 'write_labelled',
+           'few_labels_run']
 
 # %% ../nbs/09_few_labels.ipynb #c006
 def label_split(y, # the labels of the whole training set
@@ -237,6 +241,10 @@ def train_ssvae(config: SSVAEConfig | None, # default `SSVAEConfig()`: 100 label
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir(): raise TrainingError(f"{out_dir}: is a file, not a folder for the run")
     out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir, out_dir/'.lock'): return _train_ssvae(c, x, y, out_dir, resume, verbose, m1)  # one run per folder
+
+def _train_ssvae(c: SSVAEConfig, x, y, out_dir: Path, resume: bool, verbose: int, m1: VAE | None) -> tuple[SSVAE, list[dict]]:
+    "`train_ssvae`'s work, while it holds the run folder's lock."
     labelled = label_split(y, c.n_labels, c.seed, c.n_classes)
     _check_run(out_dir, c, labelled, resume); _write_labelled(out_dir, labelled, y)
     m1_config = VAEConfig.from_dict(c.m1)  # M1 sees no labels; it validates on training images, never on the test set
@@ -300,7 +308,63 @@ def train_pretrained_ssvae(data, # `((x_train, y_train), (x_test, y_test))`, MNI
     card = ssvae_card(model, x, y, x_test, y_test, name, time.perf_counter() - t0)
     _atomic_save_model(model, assets_dir/f"{name}.keras")
     _atomic_write_text(assets_dir/f"{name}.json", json.dumps(card, indent=1))
+    save_density(fit_ssvae_density(model, x), assets_dir/f"{name}.latent.npz")  # where `generate` draws M2's z (below)
     return card
+
+# %% ../nbs/09_few_labels.ipynb #dfbf465e
+def _codes(model: SSVAE, x, batch_size: int = 4096) -> np.ndarray: # images (N, 28, 28) uint8 or floats in [0, 1]
+    "M2's inputs u for images `x`, in batches. (N, d)"
+    x = as_float(np.asarray(x).reshape(-1, 28, 28))
+    out = [ops.convert_to_numpy(model.codes(ops.convert_to_tensor(x[i:i + batch_size]))) for i in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, len(model.active)), 'float32')
+
+def fit_ssvae_density(model: SSVAE, x, # the training images (uint8), labelled or not: no label is used
+                      components: int = 4, # per class
+                      seed: int = 0) -> LatentDensity:
+    "A Gaussian mixture per class over M2's z, fitted to the codes of `x` under the labels the model's classifier reads."
+    y = model.predict_proba(x).argmax(1)
+    h = ops.convert_to_numpy(model.encoder(ops.concatenate([_codes(model, x), ops.one_hot(y, model.config.n_classes)], -1)))
+    z = h[:, :model.config.latent_dim]  # the means of q(z | u, y)
+    return LatentDensity([fit_gmm(z[y == k], components, seed + k) for k in range(model.config.n_classes)], True)
+
+# %% ../nbs/09_few_labels.ipynb #332f7cbb
+def iter_labels(model, x, # a model with its own classifier (`predict_proba`: an SSVAE); images (N, 28, 28) uint8
+                batch_size: int = 10_000): # yields `Synthetic` batches
+    "The images `x`, batch by batch, each with the label the model's classifier reads and its probability."
+    for i in range(0, len(x), batch_size):
+        p = model.predict_proba(x[i:i + batch_size])
+        yield Synthetic(np.asarray(x[i:i + batch_size], np.uint8), p.argmax(1).astype(np.uint8), p.max(1).astype('float32'))
+
+def labelled_card(model, name: str, source: str, info: dict) -> dict:
+    "The card of a set of real images labelled by `model`'s classifier: predicted labels, by what, how good that classifier is."
+    from vae_mnist import __version__
+    from vae_mnist.generate import usefulness
+    import datetime
+    card = model_card(name) if name in pretrained_names() else dict(config=model.config.to_dict(), note='not a bundled model')
+    u = usefulness(model.config.n_labels)
+    return dict(kind='real images with predicted labels', source=source, labels='predicted: none is a label a person gave',
+                labelled_by=f"the classifier q(y|x) of {name}, a semi-supervised VAE that saw {model.config.n_labels} labels",
+                classifier_test_accuracy=(card.get('test') or {}).get('accuracy'), labeller_card=card,
+                n=info['n'], counts=info['counts'], mean_confidence=info['mean_confidence'], format=info['format'],
+                files=info['files'], usefulness=None if u is None else dict(u.get('labelled') or {}, measured_by=u['measured_by']),
+                vae_mnist=__version__, created=datetime.date.today().isoformat())
+
+def write_labelled(model, # an SSVAE, the name of a bundled one ('ssvae-100'), or a .keras file
+                   source, # the images: a path `read_images` reads, or an array (N, 28, 28) uint8
+                   path, format: str | None = None, preview=None, force: bool = False, batch_size: int = 10_000,
+                   card: bool = True) -> dict: # what was written (see `write_dataset`)
+    "Label the images of `source` with the model's classifier and write them to `path` with their card: all, or nothing."
+    from vae_mnist.data import check_images, read_images
+    from vae_mnist.generate import load_generator, write_dataset
+    name = str(model) if isinstance(model, (str, Path)) else getattr(model, 'bundled_name', None) or 'a model'
+    model = load_generator(model) if isinstance(model, (str, Path)) else model
+    if not callable(getattr(model, 'predict_proba', None)):
+        raise ValueError(f"{name}: has no classifier of its own; labelling needs a semi-supervised model (ssvae-100, or --preset ssvae)")
+    x = check_images(source, 'the images') if isinstance(source, np.ndarray) else read_images(source)
+    src = 'an array' if isinstance(source, np.ndarray) else str(source)
+    make_card = (lambda info: labelled_card(model, name, src, info)) if card else None
+    info = write_dataset(iter_labels(model, x, batch_size), len(x), path, format, preview, force, card=make_card)
+    return dict(model=name, source=src, **info)
 
 # %% ../nbs/09_few_labels.ipynb #c041
 def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label draw (its seed)

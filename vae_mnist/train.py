@@ -18,7 +18,7 @@ import numpy as np
 from keras import ops
 
 from .data import _why, as_float, epoch_dataset
-from .files import atomic_write
+from .files import RunLock, atomic_write
 from .model import VAE, VAEConfig, get_config
 
 # %% auto #0
@@ -156,6 +156,10 @@ def train(config: VAEConfig | str, # a config, or a preset name
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir(): raise TrainingError(f"{out_dir}: is a file, not a folder for the run")
     out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir, out_dir/'.lock'): return _train(config, data, out_dir, epochs, resume, verbose, callbacks)  # one run per folder
+
+def _train(config: VAEConfig, data, out_dir: Path, epochs: int, resume: bool, verbose: int, callbacks) -> tuple[VAE, list[dict]]:
+    "`train`'s work, while it holds the run folder's lock."
     (x, y), (x_val, y_val) = [_prepare(a, b, config) for a, b in data]
     if not resume:
         for f in ('checkpoint.npz', 'history.json', 'history.csv', 'model.keras'): (out_dir/f).unlink(missing_ok=True)

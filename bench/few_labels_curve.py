@@ -1,0 +1,113 @@
+"""When does generated data help? (issue 19, item 3): labelled real n against the same CNN recipe on ours and on both.
+
+For each n in --labels and each label draw (seeds 0..draws-1), on the real 10,000-image test set:
+- `real_only`: the project's best real-only recipe, the CNN with +-2 px shifts (`train_classifier(kind='cnn')`, 1,800
+  steps), on the n labelled real digits;
+- `ours`: the same recipe on 22,699 digits from an SSVAE that saw only those n labels (M2 on the codes of one shared
+  M1 that never saw a label), drawn from its fitted density and labelled by its own classifier (the shipped defaults);
+- `real_plus_ours`: the same recipe on the n real digits and those 22,699 together.
+n = 22,699 (every label) uses the `digits` generator: `real_only` and `ours` are `assets/quality.json`'s figures (the
+same recipe and seeds, `bench/data_quality.py`), `real_plus_ours` is measured here for each seed.
+Every finished run is written to --out at once (with the summary), and M2 runs in --work are reused, so an interrupted
+run resumes. --data-rows merges the item-1/2 rows of `bench/few_labels_data.py` (the shipped recipe's line).
+
+    python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work W --data-rows D.jsonl   # ~3 hours on 2 cores
+"""
+import argparse, datetime, json, statistics, sys, time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURES = ('real_only', 'ours', 'real_plus_ours', 'ssvae_classifier')
+
+
+def stats(v: list) -> dict:
+    return dict(mean=round(statistics.mean(v), 4), std=round(statistics.stdev(v), 4) if len(v) > 1 else None, n=len(v), values=v)
+
+
+def summary(res: dict) -> list:
+    "One row per (n, generator): mean +- std over draws of each figure, and the gain of real + ours over real alone."
+    rows = []
+    for n, gen in sorted({(r['n_labels'], r['generator']) for r in res['runs']}):
+        rs = [r for r in res['runs'] if (r['n_labels'], r['generator']) == (n, gen)]
+        row = dict(n_labels=n, generator=gen, steps=rs[0].get('steps'),
+                   **{k: stats([r[k] for r in rs]) for k in FIGURES if all(k in r for r in rs)})
+        if 'real_plus_ours' in row and 'real_only' in row:
+            row['gain'] = round(row['real_plus_ours']['mean'] - row['real_only']['mean'], 4)
+            row['helps'] = row['gain'] > 0
+            row['verdict'] = (f"with {n:,} real labels, adding our digits moved the CNN recipe from {row['real_only']['mean']:.2%} "
+                              f"to {row['real_plus_ours']['mean']:.2%} ({100 * row['gain']:+.2f} points, {row['real_plus_ours']['n']} draws)")
+        rows.append(row)
+    data = [json.loads(l) for p in res.get('data_rows_files', []) for l in Path(p).read_text().splitlines() if l.strip()]
+    for row in rows:  # item 1 and 2: an independent CNN (no shifts) on the shipped recipe's digits, on the labelled real ones
+        if row['n_labels'] != 100 or row['generator'] != 'ssvae' or not data: continue
+        per = {k: [d['independent_cnn'] for d in data if d['idea'] == k] for k in {d['idea'] for d in data}}
+        row['independent_cnn'] = {k: stats(v) for k, v in sorted(per.items())}
+        if per.get('pseudo'): row['labelled'] = dict(independent_cnn=stats(per['pseudo']),
+                                                     note="the 22,699 real training images labelled by the SSVAE's classifier (vae-mnist label)")
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    ap.add_argument('--labels', default='100,1000,300,3000', help='comma-separated n (default: 100,1000,300,3000)')
+    ap.add_argument('--draws', type=int, default=3)
+    ap.add_argument('--full', action='store_true', help='also n = 22,699 with the digits generator (real + ours per seed)')
+    ap.add_argument('--out', type=Path, required=True)
+    ap.add_argument('--work', type=Path, required=True, help='M2 runs (L{n}-draw{d}); finished ones are reused')
+    ap.add_argument('--data-rows', action='append', default=[], help='JSON lines of bench/few_labels_data.py to merge')
+    a = ap.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from vae_mnist.classifier import classify, train_classifier
+    from vae_mnist.data import load_mnist
+    from vae_mnist.files import atomic_write
+    from vae_mnist.generate import generate, load_generator
+    from vae_mnist.model import load_pretrained, pretrained_dir
+    from vae_mnist.semisupervised import SSVAEConfig, fit_ssvae_density, label_split, train_ssvae
+    (x, y), (x_test, y_test) = data = load_mnist()
+    acc = lambda clf: round(float((classify(clf, x_test)[0] == y_test).mean()), 4)
+    res = json.loads(a.out.read_text()) if a.out.exists() else {}
+    command = 'python bench/few_labels_curve.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    earlier = res.pop('commands', None) or ([res.pop('command')] if 'command' in res else [])
+    res.update(commands=earlier + [command],  # every invocation that added to (or merged into) this file
+               date=datetime.date.today().isoformat(), runs=res.get('runs', []), data_rows_files=[str(p) for p in a.data_rows],
+               note=("each figure: accuracy on the 10,000 real test digits, mean +- std over label draws (seeds); the same CNN "
+                     "recipe (shifts, 1,800 steps) in every column; the generator saw only the n labels; trained on the first "
+                     "22,699 MNIST training images"))
+    def save():
+        res['rows'] = summary(res)
+        atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
+    done = {(r['n_labels'], r['draw']) for r in res['runs']}
+    m1 = load_pretrained('ssvae-100').m1  # trained on the 22,699 images without labels: shared by every n and draw
+    for n in (int(s) for s in a.labels.split(',') if s):
+        for draw in range(a.draws):
+            if (n, draw) in done: continue
+            t0, idx = time.perf_counter(), label_split(y, n, draw)
+            config = SSVAEConfig(n_labels=n, seed=draw, steps=4000 if n <= 300 else 2000)
+            model = (load_pretrained('ssvae-100') if (n, draw) == (100, 0) else  # the bundled model is this run
+                     train_ssvae(config, x, y, a.work/f"L{n}-draw{draw}", m1=m1, verbose=0)[0])
+            model.latent_density = fit_ssvae_density(model, x)
+            g = generate(model, len(x), seed=draw)  # the defaults: fitted density, the model's own classifier's labels
+            row = dict(n_labels=n, draw=draw, generator='ssvae', steps=config.steps,
+                       ssvae_classifier=round(float((model.predict_proba(x_test).argmax(1) == y_test).mean()), 4),
+                       real_only=acc(train_classifier(x[idx], y[idx], kind='cnn', seed=draw)),
+                       ours=acc(train_classifier(g.x, g.y, kind='cnn', seed=draw)),
+                       real_plus_ours=acc(train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), kind='cnn', seed=draw)))
+            row['seconds'] = round(time.perf_counter() - t0, 1)
+            res['runs'].append(row); save(); print(json.dumps(row), flush=True)
+    if a.full:
+        q = json.loads((pretrained_dir()/'quality.json').read_text())
+        qrow = next(r for r in q['rows'] if (r['model'], r['sampler'], r.get('threshold', 0)) == ('digits', 'fitted', 0))
+        gen = load_generator('digits')
+        for i, seed in enumerate(qrow.get('seeds', [0, 1, 2])):
+            if (len(x), seed) in done: continue
+            g = generate(gen, len(x), seed=seed)
+            row = dict(n_labels=len(x), draw=seed, generator='digits', real_only=q['real_reference']['per_seed'][i],
+                       ours=qrow['tstr']['per_seed'][i], source_real_only_and_ours=q['command'],
+                       real_plus_ours=acc(train_classifier(np.concatenate([x, g.x]), np.concatenate([y, g.y]), kind='cnn', seed=seed)))
+            res['runs'].append(row); save(); print(json.dumps(row), flush=True)
+    save()
+
+
+if __name__ == '__main__': main()

@@ -370,26 +370,24 @@ def test_one_train_per_run_folder(tmp_path):
 def test_one_generate_per_output(tmp_path):
     "Issue 20: a generate onto an output another generate is writing is refused (with --force too) and the first writes "
     "on undisturbed; after kill -9 of a writer the next run writes."
-    first = subprocess.Popen(_cmd('generate', '-n', 10**8, '--model', 'cvae', '--out', tmp_path/'s.npz', '--batch-size', 2000),
-                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    gen = lambda *a: _cmd('generate', '--model', 'cvae', '--format', 'idx', '--out', tmp_path/'d', *a)  # idx: 40 bytes a digit at least
+    first = subprocess.Popen(gen('-n', 10**8, '--batch-size', 2000), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: _temps(tmp_path), first)
-    r = subprocess.run(_cmd('generate', '-n', 10, '--out', tmp_path/'s.npz', '--force'), env=_env(), capture_output=True, text=True, timeout=300)
-    assert_refused(r.returncode, r.stdout, r.stderr, f"{tmp_path/'s.npz'}: another vae-mnist run (pid {first.pid}) is using it")
-    size = lambda: max((t.stat().st_size for t in _temps(tmp_path) if t.is_file()), default=0)
-    grown = size() + 1_000_000
+    r = subprocess.run(gen('-n', 100, '--force'), env=_env(), capture_output=True, text=True, timeout=300)
+    assert_refused(r.returncode, r.stdout, r.stderr, f"{tmp_path/'d'}: another vae-mnist run (pid {first.pid}) is using it")
+    size = lambda: sum(f.stat().st_size for t in _temps(tmp_path) if t.is_dir() for f in t.iterdir())
+    grown = size() + 200_000
     _wait_for(lambda: size() > grown, first)  # the first run writes on
     first.send_signal(signal.SIGTERM)
     out, err = first.communicate(timeout=120)
     assert first.returncode == 143, err
     assert list(tmp_path.iterdir()) == []  # nothing of either run is left
-    killed = subprocess.Popen(_cmd('generate', '-n', 10**8, '--model', 'cvae', '--out', tmp_path/'s.npz'), env=_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = subprocess.Popen(gen('-n', 10**8), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_for(lambda: _temps(tmp_path), killed)
     killed.kill(); killed.wait()
-    r = subprocess.run(_cmd('generate', '-n', 10, '--out', tmp_path/'s.npz'), env=_env(), capture_output=True, text=True, timeout=300)
+    r = subprocess.run(gen('-n', 100), env=_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['s.npz', 's.npz.json']
-    assert json.loads((tmp_path/'s.npz.json').read_text())['n'] == 10
+    assert [p.name for p in tmp_path.iterdir()] == ['d'] and json.loads((tmp_path/'d'/'dataset.json').read_text())['n'] == 100
 
 
 def test_stale_temporary_files_of_a_killed_run_are_removed(tmp_path):

@@ -237,8 +237,8 @@ class DatasetWriter:
         check_space(self.path, self.n * _MIN_BYTES[kind], f"{self.n:,} digits as {kind}")
         self.counts, self.conf, self.conf_sum = np.zeros(10, np.int64), None, 0.0  # conf: a scratch file, once confidences come
         self.lock = RunLock(self.path).acquire()  # one run at a time writes `path`; released by close or abort
-        self.tmp = self.out.open()
         try:
+            self.tmp = self.out.open()
             with naming(self.path): getattr(self, f"_open_{self.format.replace('-', '_')}")()
         except BaseException: self.abort(); raise
 

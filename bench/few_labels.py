@@ -52,7 +52,8 @@ def main(argv=None):
     sys.path.insert(0, str(REPO))
     from vae_mnist.data import load_mnist
     from vae_mnist.model import VAEConfig, load_pretrained, pretrained_dir, pretrained_names
-    from vae_mnist.semisupervised import SSVAEConfig, few_labels_run, ssvae_card
+    from vae_mnist.evaluate import few_labels_run
+    from vae_mnist.semisupervised import SSVAEConfig, ssvae_card
     from vae_mnist.train import _atomic_save_model, _atomic_write_text, train
     from vae_mnist.files import atomic_write
     res = dict(command='python bench/few_labels.py ' + ' '.join(argv if argv is not None else sys.argv[1:]), runs=[])

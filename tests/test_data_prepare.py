@@ -89,17 +89,20 @@ def test_make_dataset_batches(small):
     (x, y), _ = small
     xf = flatten(normalize(x[:100]))
     ds = make_dataset(xf, y[:100], batch_size=16, seed=1)
-    batches = [(bx.numpy(), by.numpy()) for bx, by in ds]
+    batches = [(np.asarray(bx), np.asarray(by)) for bx, by in ds]
     assert [len(bx) for bx, _ in batches] == [16] * 6 + [4]
     bx_all, by_all = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
     order = np.argsort([r.tobytes() for r in bx_all]); ref = np.argsort([r.tobytes() for r in xf])
     np.testing.assert_array_equal(bx_all[order], xf[ref]); np.testing.assert_array_equal(by_all[order], y[:100][ref])
     assert not np.array_equal(bx_all, xf)  # shuffled
-    again = np.concatenate([bx.numpy() for bx, _ in make_dataset(xf, y[:100], batch_size=16, seed=1)])
+    again = np.concatenate([bx for bx, _ in make_dataset(xf, y[:100], batch_size=16, seed=1)])
     np.testing.assert_array_equal(again, bx_all)  # same seed, same first epoch
     assert [len(b) for b in make_dataset(xf, batch_size=16, drop_remainder=True)] == [16] * 6
-    plain = np.concatenate([b.numpy() for b in make_dataset(xf, batch_size=32, shuffle=False)])
+    plain = np.concatenate(list(make_dataset(xf, batch_size=32, shuffle=False)))
     np.testing.assert_array_equal(plain, xf)  # no labels: batches of images only, in order without shuffle
+    ds.on_epoch_end()  # as fit calls it: the next epoch has a new order, from (seed, epoch) alone
+    second = np.concatenate([bx for bx, _ in ds])
+    assert not np.array_equal(second, bx_all) and sorted(map(bytes, second)) == sorted(map(bytes, bx_all))
 
 
 def test_plot_samples_returns_a_figure(small, tmp_path):

@@ -98,7 +98,8 @@ def test_generate_takes_an_ssvae_whose_class_a_notebook_defined_again():
 
 def test_the_experiment_and_the_shipping_paths_run_on_small_data(mnist_train, mnist_test, tmp_path):
     "What bench/few_labels.py and train_pretrained_ssvae do, on 3,000 training digits with short recipes."
-    from vae_mnist.semisupervised import few_labels_run, train_pretrained_ssvae
+    from vae_mnist.evaluate import few_labels_run
+    from vae_mnist.semisupervised import train_pretrained_ssvae
     (x, y), (xt, yt) = (mnist_train[0][:3000], mnist_train[1][:3000]), (mnist_test[0][:1000], mnist_test[1][:1000])
     row = few_labels_run(((x, y), (xt, yt)), 100, 1, load_pretrained('mlp'), tmp_path, n_generated=200, classifier_steps=30,
                          config=SSVAEConfig(steps=60, steps_per_epoch=30, classifier='mlp'))
@@ -116,7 +117,7 @@ def test_usefulness_table_and_the_cards_that_quote_it(tmp_path):
     import importlib.util
     from pathlib import Path
     from vae_mnist.generate import usefulness, write_generated
-    from vae_mnist.semisupervised import write_labelled
+    from vae_mnist.generate import write_labelled
     spec = importlib.util.spec_from_file_location('few_labels_curve', Path(__file__).resolve().parents[1]/'bench'/'few_labels_curve.py')
     curve = importlib.util.module_from_spec(spec); spec.loader.exec_module(curve)
     (tmp_path/'d.jsonl').write_text(''.join(json.dumps(dict(idea=k, independent_cnn=v, draw=d)) + '\n'

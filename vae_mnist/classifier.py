@@ -14,6 +14,7 @@ import numpy as np
 from keras import layers, ops
 
 from .data import check_images, check_labels
+from .engine import jit_compile
 from .files import atomic_write
 from .model import load_keras_file, pretrained_dir
 
@@ -72,7 +73,7 @@ def train_classifier(x, y, # real (or synthetic) images uint8 (N, 28, 28) and la
     lr = keras.optimizers.schedules.CosineDecay(r['learning_rate'], steps) if r['cosine'] else r['learning_rate']
     clf = KINDS[kind](seed=seed, **kwargs)
     clf.compile(optimizer=keras.optimizers.Adam(lr), loss='sparse_categorical_crossentropy', metrics=['accuracy'],
-                jit_compile=kind == 'mlp')
+                jit_compile=jit_compile(dense=kind == 'mlp'))  # XLA but for convolutions under TensorFlow on a CPU; always under JAX
     clf.fit(x[order], y[order].astype('int32'), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
     return clf
 

@@ -157,7 +157,7 @@ def cmd_generate(a) -> dict:
                            sampler=a.sampler, labeller=a.labeller)
 
 def cmd_label(a) -> dict:
-    from vae_mnist.semisupervised import write_labelled
+    from vae_mnist.generate import write_labelled
     return write_labelled(a.model, a.data, a.out, a.format, preview=a.preview, force=a.force, batch_size=a.batch_size)
 
 def cmd_train(a) -> dict:
@@ -178,7 +178,7 @@ def cmd_train(a) -> dict:
 
 def _train_ssvae(a) -> dict:
     "`train --preset ssvae`: M1, then M2 with --labels labels (see Few labels); resumable like the other presets."
-    from vae_mnist.semisupervised import SSVAEConfig, _accuracy, label_split, train_ssvae
+    from vae_mnist.semisupervised import SSVAEConfig, accuracy, label_split, train_ssvae
     c = SSVAEConfig()
     config = SSVAEConfig(n_labels=a.labels or c.n_labels, m1={**c.m1, 'epochs': a.epochs or c.m1['epochs']}, steps=a.steps or c.steps)
     (x, y), (x_test, y_test) = _data(a.data, a.n_train)
@@ -189,7 +189,7 @@ def _train_ssvae(a) -> dict:
     save_density(fit_ssvae_density(model, x), a.out/'model.latent.npz')  # `generate --model OUT/model.keras` draws from it
     return dict(preset='ssvae', model=str(a.out/'model.keras'), sampler=str(a.out/'model.latent.npz'), labelled=str(a.out/'labelled.json'), n_labels=config.n_labels,
                 epochs=len(history), last=history[-1] if history else None,
-                test_accuracy=_accuracy(model.predict_proba(x_test).argmax(1), y_test))
+                test_accuracy=accuracy(model.predict_proba(x_test).argmax(1), y_test))
 
 def cmd_evaluate(a) -> dict:
     from vae_mnist.evaluate import evaluate_model
@@ -240,15 +240,14 @@ def _print_info(info: dict):
     print(f"MNIST: {info['data']}")
 
 # %% ../nbs/08_cli.ipynb #838c92f0
-def _quiet_tensorflow():
-    "Import TensorFlow and Keras and probe devices with the process's stderr silenced (their C++ start-up notes)."
-    if 'tensorflow' in sys.modules: return
+def _quiet_start():
+    "Import Keras and start its backend with the process's stderr silenced (TensorFlow's C++ start-up notes, device probing)."
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(null, 2)
-        import keras, tensorflow
-        tensorflow.config.list_physical_devices()  # device probing prints its notes now, into the void
+        from vae_mnist.engine import has_gpu
+        has_gpu()  # TensorFlow probes its devices now, and prints its notes into the void (imported only if it is the backend)
     finally:
         os.dup2(saved, 2); os.close(saved); os.close(null)
 
@@ -277,14 +276,14 @@ def main(argv: list[str] | None = None) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     try:
-        _quiet_tensorflow()
+        _quiet_start()
         res = {'train': cmd_train, 'generate': cmd_generate, 'label': cmd_label, 'evaluate': cmd_evaluate, 'info': cmd_info}[args.command](args)
     except KeyboardInterrupt as e:
         signum = getattr(e, 'signum', signal.SIGINT)
         print(f"vae-mnist: interrupted ({signal.Signals(signum).name}); {_AFTER_INTERRUPT[args.command]}", file=sys.stderr)
         sys.exit(128 + signum)
     except Exception as e:
-        from vae_mnist.train import TrainingError
+        from vae_mnist.engine import TrainingError
         if not isinstance(e, (ValueError, OSError, MemoryError, TrainingError)): raise
         print(f"vae-mnist: error: {error_message(e)}", file=sys.stderr)
         sys.exit(1)

@@ -22,17 +22,17 @@ from .files import atomic_write
 
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'CSV_COLUMNS', 'REMOTE', 'ENV_VARS', 'KNOWN_DIRS', 'IDX_NAMES', 'CSV_NAMES', 'NPZ_NAMES',
-           'KNOWN_COUNTS', 'DataError', 'read_idx', 'check_images', 'check_labels', 'write_idx', 'read_csv',
-           'write_csv', 'read_npz', 'RemoteFile', 'read_dataset', 'read_images', 'default_cache_dir', 'download',
-           'locate', 'load_mnist', 'normalize', 'as_float', 'flatten', 'train_val_split', 'make_dataset', 'epoch_order',
-           'chunk_index', 'epoch_dataset', 'plot_samples', 'save_figure']
+           'KNOWN_COUNTS', 'DataError', 'error_line', 'read_idx', 'check_images', 'check_labels', 'idx_header',
+           'write_idx', 'read_csv', 'write_csv', 'read_npz', 'RemoteFile', 'read_dataset', 'read_images',
+           'default_cache_dir', 'download', 'locate', 'load_mnist', 'normalize', 'as_float', 'flatten',
+           'train_val_split', 'make_dataset', 'epoch_order', 'chunk_index', 'plot_samples', 'save_figure']
 
 # %% ../nbs/01_data.ipynb #a33a79ef
 class DataError(ValueError):
     "A dataset file is missing, unreadable or invalid; the message names the file and the problem."
     def __init__(self, path, problem): super().__init__(f"{path}: {problem}")
 
-def _why(e: Exception) -> str:
+def error_line(e: Exception) -> str:
     "An exception's message on one line (or its type's name when it has none), in our words where numpy's mislead."
     if 'allow_pickle' in str(e): return "it holds pickled Python objects, which are never loaded: only plain arrays are"
     return ' '.join(str(e).split())[:200] or type(e).__name__
@@ -50,7 +50,7 @@ def _read_bytes(path: Path) -> bytes:
     if not data: raise DataError(path, "file is empty")
     if data[:2] != b'\x1f\x8b': return data
     try: data = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as e: raise DataError(path, f"corrupt or truncated gzip ({_why(e)})") from None
+    except (OSError, EOFError, zlib.error) as e: raise DataError(path, f"corrupt or truncated gzip ({error_line(e)})") from None
     if not data: raise DataError(path, "file is empty after gunzip")
     return data
 
@@ -67,7 +67,7 @@ def read_idx(path) -> np.ndarray: # an IDX file, gzipped or not
     if n_expected != n_found:
         raise DataError(path, f"IDX header declares shape {shape} ({n_expected} bytes) but the file holds {n_found} bytes")
     try: x = np.frombuffer(data, dtype, offset=4 + 4*ndim).reshape(shape)
-    except ValueError as e: raise DataError(path, f"IDX header declares shape {shape}, which numpy refuses ({_why(e)})") from None
+    except ValueError as e: raise DataError(path, f"IDX header declares shape {shape}, which numpy refuses ({error_line(e)})") from None
     return x.astype(dtype.newbyteorder('='))
 
 # %% ../nbs/01_data.ipynb #8ab9938c
@@ -98,7 +98,7 @@ def check_labels(y, path, n=None) -> np.ndarray: # labels as read; `n`: the numb
     return y.astype(np.uint8, copy=False)
 
 # %% ../nbs/01_data.ipynb #8a664d8f
-def _idx_header(shape) -> bytes:
+def idx_header(shape) -> bytes:
     "The IDX header of a uint8 array of `shape`: magic (0, 0, 0x08, ndim), then each size as big-endian uint32."
     return bytes([0, 0, 0x08, len(shape)]) + np.array(shape, '>u4').tobytes()
 
@@ -108,7 +108,7 @@ def write_idx(path, a) -> Path: # `.gz` suffix: gzipped
     if a.dtype != np.uint8 and (a.dtype.kind not in 'iuf' or not np.array_equal(a, np.clip(a, 0, 255).round())):
         raise DataError(path, f"an IDX file of unsigned bytes holds whole numbers 0-255; this {a.dtype} array does not")
     a = np.ascontiguousarray(a, dtype=np.uint8)
-    data = _idx_header(a.shape) + a.tobytes()
+    data = idx_header(a.shape) + a.tobytes()
     if str(path).endswith('.gz'): data = gzip.compress(data, compresslevel=6)
     return atomic_write(path, lambda p: Path(p).write_bytes(data))
 
@@ -121,7 +121,7 @@ def _parse_csv(data: bytes, path) -> pd.DataFrame:
     try: return pd.read_csv(io.BytesIO(data), engine='c', low_memory=False)
     except pd.errors.EmptyDataError: raise DataError(path, "file is empty (no header row)") from None
     except (ValueError, OSError) as e: # pandas' ParserError and UnicodeDecodeError are ValueErrors
-        raise DataError(path, f"not a readable CSV ({_why(e)})") from None
+        raise DataError(path, f"not a readable CSV ({error_line(e)})") from None
 
 def read_csv(path) -> tuple[np.ndarray, np.ndarray]: # a Kaggle-format CSV, gzipped or not: `label`, then 784 pixel columns
     "Images (N, 28, 28) uint8 and labels (N,) uint8 from a Kaggle-format MNIST CSV."
@@ -167,7 +167,7 @@ def read_npz(path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
             NotImplementedError, RuntimeError) as e: # zipfile's errors for unknown compression methods, encryption
         if isinstance(e, DataError): raise
-        raise DataError(path, f"not a readable npz ({_why(e)})") from None
+        raise DataError(path, f"not a readable npz ({error_line(e)})") from None
     x_train, x_test = (check_images(arrays[k], f"{path}[{k}]") for k in ('x_train', 'x_test'))
     return ((x_train, check_labels(arrays['y_train'], f"{path}[y_train]", len(x_train))),
             (x_test, check_labels(arrays['y_test'], f"{path}[y_test]", len(x_test))))
@@ -234,7 +234,7 @@ def _read_png(path: Path) -> np.ndarray:
     from PIL import Image
     try:
         with Image.open(path) as im: a = np.asarray(im.convert('L'))
-    except (OSError, ValueError) as e: raise DataError(path, f"not a readable image ({_why(e)})") from None
+    except (OSError, ValueError) as e: raise DataError(path, f"not a readable image ({error_line(e)})") from None
     if a.shape != (28, 28): raise DataError(path, f"is {a.shape[1]}x{a.shape[0]} pixels; digits must be 28x28")
     return a
 
@@ -255,7 +255,7 @@ def read_images(source) -> np.ndarray: # an npz, an IDX images file, a CSV, a fo
                 return check_images(f[key], f"{p}[{key}]")
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             if isinstance(e, DataError): raise
-            raise DataError(p, f"not a readable npz ({_why(e)})") from None
+            raise DataError(p, f"not a readable npz ({error_line(e)})") from None
     if '.csv' in name: return read_csv(p)[0]
     if 'idx3' in name: return check_images(read_idx(p), p)
     raise DataError(p, "give an .npz, an IDX images file (*idx3-ubyte[.gz]), a .csv, a folder of 28x28 PNGs, or a dataset folder")
@@ -294,7 +294,7 @@ def download(dataset: str = 'mnist', # 'mnist' or 'fashion_mnist'
     for f in files:
         try: path = Path(get_file(f.name, f.url, cache_dir=str(cache_dir), cache_subdir=subdir))
         except Exception as e:
-            raise DataError(f.url, f"download failed ({_why(e)}). Offline? Point at local files: "
+            raise DataError(f.url, f"download failed ({error_line(e)}). Offline? Point at local files: "
                             f"load_mnist('/path/to/folder') or {ENV_VARS[dataset]}=/path/to/folder, a folder with the four "
                             f"IDX files (.gz or not), {' + '.join(CSV_NAMES[dataset])}, or {NPZ_NAMES[dataset]}") from None
         _verify(path, f)
@@ -367,14 +367,21 @@ def train_val_split(x, y, # images and their labels
 # %% ../nbs/01_data.ipynb #88b7a043
 def make_dataset(x, y=None, # float images and (optionally) labels
                  batch_size: int = 16, # the seed's batch size
-                 shuffle: bool = True, # reshuffle every epoch
+                 shuffle: bool = True, # a new order every epoch
                  seed: int = 0, # shuffle seed
                  drop_remainder: bool = False):
-    "A batched, prefetched `tf.data.Dataset` of `x` (or of `(x, y)` pairs)."
-    import tensorflow as tf
-    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
-    if shuffle: ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    "Batches of `x` (or `(x, y)` pairs) for `fit`, as a `keras.utils.PyDataset`; epoch e's order depends on `(seed, e)`."
+    import keras
+    class Batches(keras.utils.PyDataset):
+        def __init__(self): super().__init__(); self.epoch, self.order = 0, self._order(0)
+        def _order(self, e): return np.random.default_rng([seed, e]).permutation(len(x)) if shuffle else np.arange(len(x))
+        def __len__(self): return len(x) // batch_size if drop_remainder else -(-len(x) // batch_size)
+        def __getitem__(self, i):
+            if not 0 <= i < len(self): raise IndexError(f"batch {i} of {len(self)}")
+            rows = self.order[i * batch_size:(i + 1) * batch_size]
+            return x[rows] if y is None else (x[rows], y[rows])
+        def on_epoch_end(self): self.epoch += 1; self.order = self._order(self.epoch)
+    return Batches()
 
 # %% ../nbs/01_data.ipynb #36009bdf
 def epoch_order(n: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
@@ -389,27 +396,6 @@ def chunk_index(n: int, size: int = 1000) -> np.ndarray:
     index = np.full(-(-n // size) * size, -1, np.int32)
     index[:n] = np.arange(n)
     return index.reshape(-1, size)
-
-def epoch_dataset(x, y=None, # float images, and labels or None
-                  batch_size: int = 16, seed: int = 0,
-                  first_epoch: int = 0, last_epoch: int = 1, # one element per epoch first_epoch .. last_epoch-1
-                  validation=None): # `(x_val, y_val or None)`: validated after each epoch, in chunks of up to 1000
-    "One element per epoch: `(shared, {'index': order})`, `shared` holding `images` (and `labels`, `val_images`, ...)."
-    import tensorflow as tf
-    data = {'images': x} if y is None else {'images': x, 'labels': y}
-    if validation is not None:
-        x_val, y_val = validation
-        data.update(val_images=x_val, val_index=chunk_index(len(x_val), min(1000, len(x_val))))
-        if y_val is not None: data['val_labels'] = y_val
-    orders = np.stack([epoch_order(len(x), batch_size, seed, e) for e in range(first_epoch, last_epoch)])
-    ds = tf.data.Dataset.zip(tf.data.Dataset.from_tensors(data).repeat(), tf.data.Dataset.from_tensor_slices({'index': orders}))
-    # Nothing here for tf.data to tune or rewrite. Its graph rewrites copy the images into a new graph whenever an
-    # iterator is made (~0.2 s), and its autotuning thread made deleting the iterator at the end of `fit` stall for
-    # ~2.4 s in 3 of 5 runs (0 of 6 without it).
-    options = tf.data.Options()
-    options.experimental_optimization.apply_default_optimizations = False
-    options.autotune.enabled = False
-    return ds.with_options(options)
 
 # %% ../nbs/01_data.ipynb #020660eb
 def plot_samples(x, y=None, # images (N, 28, 28) or (N, 784), and their labels

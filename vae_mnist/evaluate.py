@@ -15,10 +15,11 @@ from .data import as_float
 from .classifier import classifier_features, classify, load_classifier, train_classifier
 from .generate import Synthetic, generate, resolve_sampler
 from .model import VAE, reconstruction_loss
+from .semisupervised import SSVAEConfig, accuracy, label_split, train_ssvae
 
 # %% auto #0
 __all__ = ['neg_elbo', 'iw_log_likelihood', 'label_faithfulness', 'frechet_distance', 'fid_mnist', 'nearest_distances',
-           'classifier_accuracy', 'augmentation', 'evaluate_model', 'real_reference', 'data_quality']
+           'classifier_accuracy', 'augmentation', 'evaluate_model', 'real_reference', 'data_quality', 'few_labels_run']
 
 # %% ../nbs/07_evaluate.ipynb #eeaadab6
 def _decoder_logits(model: VAE, z, y=None):
@@ -190,3 +191,31 @@ def data_quality(model: VAE, data, # a generator, and `((x_train, y_train), (x_t
     res['nn'] = {k: {a: round(b, 3) for a, b in v.items()} for k, v in res['nn'].items()}
     res['seconds'] = round(time.perf_counter() - t0, 1)
     return res
+
+# %% ../nbs/07_evaluate.ipynb #29cf0113
+def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label draw (its seed)
+                   m1: VAE, # the unsupervised VAE all runs share (it never sees a label)
+                   work_dir, config: SSVAEConfig | None = None,
+                   augment: bool = True, # also train the classifier recipes on L real digits, and on L real + generated
+                   recipes=('cnn', 'mlp'), # the Classifier recipes to try: 'cnn' (with shifts) and/or 'mlp'
+                   n_generated: int = 10_000,
+                   classifier_steps: int | None = None, # of the CNN recipe; default its own (1,800)
+                   verbose: int = 0) -> dict:
+    "One label draw: the SSVAE's classifier on the real test set and, with `augment`, what its digits add to the L real ones."
+    (x, y), (x_test, y_test) = data
+    cfg = SSVAEConfig.from_dict({**(config or SSVAEConfig()).to_dict(), 'n_labels': n_labels, 'seed': seed})
+    model, history = train_ssvae(cfg, x, y, Path(work_dir)/f"L{n_labels}-draw{seed}", m1=m1, verbose=verbose)
+    # seconds: M2 training, the sum of its epochs (a run finished in `work_dir` earlier is reused, with its own seconds)
+    row = dict(n_labels=n_labels, draw=seed, steps=cfg.steps, seconds=round(sum(h['seconds'] for h in history), 1),
+               vae_classifier=accuracy(model.predict_proba(x_test).argmax(1), y_test))
+    if augment:
+        idx = label_split(y, n_labels, seed)
+        g = generate(model, n_generated, seed=seed, sampler='prior', labeller='drawn')  # as few_labels.json was measured (before issue 19)
+        row.update(n_generated=n_generated, reader_agreement=accuracy(classify(load_classifier(), g.x)[0], g.y))
+        for kind in recipes:  # the CNN's keys are plain (real_only, ...), the MLP's prefixed (mlp_real_only, ...)
+            alone = train_classifier(x[idx], y[idx], steps=classifier_steps, kind=kind, seed=seed)
+            both = train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), steps=classifier_steps, kind=kind, seed=seed)
+            pre = '' if kind == 'cnn' else f'{kind}_'
+            row.update({f'{pre}real_only': accuracy(classify(alone, x_test)[0], y_test),
+                        f'{pre}real_plus_generated': accuracy(classify(both, x_test)[0], y_test)})
+    return row

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['temp_path', 'clean_stale', 'naming', 'check_space', 'Output', 'commit', 'atomic_write', 'RunLock']
+__all__ = ['temp_path', 'clean_stale', 'naming', 'check_space', 'Output', 'commit', 'atomic_write', 'atomic_write_text',
+           'RunLock']
 
 # %% ../nbs/01a_files.ipynb #8ad4a188
 def temp_path(path, # the output's path
@@ -156,6 +157,10 @@ def atomic_write(path, # the file to write (an existing file there is replaced; 
         commit(out)
     finally: out.abort()
     return out.path
+
+def atomic_write_text(path, text: str) -> Path:
+    "`atomic_write` of a text file (UTF-8)."
+    return atomic_write(path, lambda p: Path(p).write_text(text, encoding='utf-8'))
 
 # %% ../nbs/01a_files.ipynb #c8ae7217
 class RunLock:

@@ -16,16 +16,18 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import classify, load_classifier, predict_proba
-from .data import CSV_COLUMNS, IDX_NAMES, _idx_header, check_images, check_labels
+from .data import CSV_COLUMNS, IDX_NAMES, idx_header, check_images, check_labels
 from .files import Output, RunLock, check_space, commit, naming
-from .model import VAE, _is_generator, load_model, load_pretrained, model_card, pretrained_dir
+from .data import read_images
+from .model import VAE, is_generator, load_model, load_pretrained, model_card, pretrained_dir, pretrained_names
 from .sampler import LatentDensity, load_density, pretrained_density
+from .semisupervised import SSVAE  # registered with Keras on import: `load_generator` loads ssvae-100 too
 
 # %% auto #0
 __all__ = ['MAX_TEMPERATURE', 'SAMPLERS', 'DEFAULT_MODEL', 'LABELLERS', 'FORMATS', 'Synthetic', 'to_uint8', 'request_labels',
            'BalancedLabels', 'resolve_labeller', 'resolve_sampler', 'load_generator', 'iter_generate', 'generate',
            'infer_format', 'digit_grid', 'DatasetWriter', 'save', 'card_path', 'shipped_quality', 'usefulness',
-           'dataset_card', 'write_dataset', 'write_generated']
+           'dataset_card', 'write_dataset', 'write_generated', 'iter_labels', 'labelled_card', 'write_labelled']
 
 # %% ../nbs/06_generate.ipynb #b9bb14b1
 @dataclass
@@ -45,7 +47,7 @@ def to_uint8(x) -> np.ndarray: # floats in [0, 1]
 MAX_TEMPERATURE = 10.0 # beyond it a latent point is far outside anything trained: the digits are noise or blank
 
 def _check_args(model, n, temperature, threshold, batch_size=1):
-    if not _is_generator(model): raise ValueError(f"expected a VAE, got {type(model).__name__}")
+    if not is_generator(model): raise ValueError(f"expected a VAE, got {type(model).__name__}")
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0: raise ValueError(f"{name} must be a positive whole number, got {v!r}")
     if not (isinstance(temperature, (int, float, np.number)) and 0 < temperature <= MAX_TEMPERATURE):
@@ -286,7 +288,7 @@ DatasetWriter._open_csv, DatasetWriter._write_csv, DatasetWriter._close_csv = _o
 def _open_idx(self):
     k = self.n - self.n_test
     self.fi = [gzip.open(self.tmp/f"{name}.gz", 'wb', compresslevel=4) for name in IDX_NAMES]
-    for f, shape in zip(self.fi, ((k, 28, 28), (k,), (self.n_test, 28, 28), (self.n_test,))): f.write(_idx_header(shape))
+    for f, shape in zip(self.fi, ((k, 28, 28), (k,), (self.n_test, 28, 28), (self.n_test,))): f.write(idx_header(shape))
 def _write_idx(self, b):
     cut = max(0, min(len(b), self.n - self.n_test - self.count))
     for f, a in zip(self.fi, (b.x[:cut], b.y[:cut], b.x[cut:], b.y[cut:])): f.write(np.ascontiguousarray(a).tobytes())
@@ -464,3 +466,39 @@ def write_generated(model, # a VAE, or the name of a bundled model ('digits', 'c
     info = write_dataset(iter_generate(model, n, batch_size=batch_size, **kwargs), n, path, format, preview, force, n_test, make_card)
     return dict(model=model.config.name, sampler=sampler, threshold=kwargs.get('threshold', 0.0), **info,
                 seconds=round(time.perf_counter() - t0, 2))
+
+# %% ../nbs/06_generate.ipynb #166d49b1
+def iter_labels(model, x, # a model with its own classifier (`predict_proba`: an SSVAE); images (N, 28, 28) uint8
+                batch_size: int = 10_000): # yields `Synthetic` batches
+    "The images `x`, batch by batch, each with the label the model's classifier reads and its probability."
+    for i in range(0, len(x), batch_size):
+        p = model.predict_proba(x[i:i + batch_size])
+        yield Synthetic(np.asarray(x[i:i + batch_size], np.uint8), p.argmax(1).astype(np.uint8), p.max(1).astype('float32'))
+
+def labelled_card(model, name: str, source: str, info: dict) -> dict:
+    "The card of a set of real images labelled by `model`'s classifier: predicted labels, by what, how good that classifier is."
+    from vae_mnist import __version__
+    import datetime
+    card = model_card(name) if name in pretrained_names() else dict(config=model.config.to_dict(), note='not a bundled model')
+    u = usefulness(model.config.n_labels)
+    return dict(kind='real images with predicted labels', source=source, labels='predicted: none is a label a person gave',
+                labelled_by=f"the classifier q(y|x) of {name}, a semi-supervised VAE that saw {model.config.n_labels} labels",
+                classifier_test_accuracy=(card.get('test') or {}).get('accuracy'), labeller_card=card,
+                n=info['n'], counts=info['counts'], mean_confidence=info['mean_confidence'], format=info['format'],
+                files=info['files'], usefulness=None if u is None else dict(u.get('labelled') or {}, measured_by=u['measured_by']),
+                vae_mnist=__version__, created=datetime.date.today().isoformat())
+
+def write_labelled(model, # an SSVAE, the name of a bundled one ('ssvae-100'), or a .keras file
+                   source, # the images: a path `read_images` reads, or an array (N, 28, 28) uint8
+                   path, format: str | None = None, preview=None, force: bool = False, batch_size: int = 10_000,
+                   card: bool = True) -> dict: # what was written (see `write_dataset`)
+    "Label the images of `source` with the model's classifier and write them to `path` with their card: all, or nothing."
+    name = str(model) if isinstance(model, (str, Path)) else getattr(model, 'bundled_name', None) or 'a model'
+    model = load_generator(model) if isinstance(model, (str, Path)) else model
+    if not callable(getattr(model, 'predict_proba', None)):
+        raise ValueError(f"{name}: has no classifier of its own; labelling needs a semi-supervised model (ssvae-100, or --preset ssvae)")
+    x = check_images(source, 'the images') if isinstance(source, np.ndarray) else read_images(source)
+    src = 'an array' if isinstance(source, np.ndarray) else str(source)
+    make_card = (lambda info: labelled_card(model, name, src, info)) if card else None
+    info = write_dataset(iter_labels(model, x, batch_size), len(x), path, format, preview, force, card=make_card)
+    return dict(model=name, source=src, **info)

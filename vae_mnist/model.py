@@ -15,16 +15,17 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import _why, as_float
+from .data import error_line, as_float
 
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'PRESETS', 'kl_divergence', 'reconstruction_loss', 'Sampling', 'VAEConfig', 'get_config',
-           'build_encoder', 'build_decoder', 'VAE', 'load_keras_file', 'load_model', 'pretrained_dir', 'model_card',
-           'pretrained_names', 'load_pretrained']
+           'build_encoder', 'build_decoder', 'VAE', 'load_keras_file', 'is_generator', 'load_model', 'pretrained_dir',
+           'model_card', 'pretrained_names', 'load_pretrained']
 
 # %% ../nbs/02_model.ipynb #bca9bec4
 def kl_divergence(z_mean, z_log_var): # (batch, latent_dim) each
     "KL(N(z_mean, exp(z_log_var)) || N(0, I)) per sample, shape (batch,)."
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)  # numpy in works on every backend
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 # %% ../nbs/02_model.ipynb #b61e5180
@@ -33,6 +34,7 @@ LIKELIHOODS = ('bernoulli', 'gaussian')
 def reconstruction_loss(x, logits, # images in [0, 1] and decoder logits, any shapes with the same size per sample
                         likelihood: str = 'bernoulli'): # 'bernoulli' (summed BCE) or 'gaussian' (sum of squared errors)
     "Negative log-likelihood of `x` per sample (up to a constant for 'gaussian'), shape (batch,)."
+    logits = ops.convert_to_tensor(logits)
     x = ops.reshape(ops.cast(x, logits.dtype), (ops.shape(x)[0], -1))
     logits = ops.reshape(logits, (ops.shape(logits)[0], -1))
     if likelihood == 'bernoulli':
@@ -144,41 +146,6 @@ def build_decoder(config: VAEConfig) -> keras.Model:
         logits = layers.Conv2D(1, 3, padding='same', name='logits')(h)
     return keras.Model(inputs, logits, name='decoder')
 
-# %% ../nbs/02_model.ipynb #2851c9c6
-def _train_epoch(model, data):
-    """One optimizer step per row of `data['index']` (K, B), on the batch `images[index[i]]`, in one TensorFlow
-    loop; then, if `data` has `val_images`/`val_index`, the validation terms. The epoch's metrics as a dict."""
-    import tensorflow as tf
-    if not model.optimizer.built: model.optimizer.build(model.trainable_variables)
-    images, index, labels = data['images'], data['index'], data.get('labels')
-    def step(i, sums):
-        xb = ops.take(images, index[i], axis=0)
-        inputs = xb if labels is None else (xb, ops.take(labels, index[i], axis=0))
-        with tf.GradientTape() as tape:
-            terms = model.loss_terms(inputs, model(inputs, training=True))
-        model.optimizer.apply(tape.gradient(terms[0], model.trainable_variables), model.trainable_variables)
-        return i + 1, sums + ops.stack(terms)
-    k = tf.shape(index)[0]
-    _, sums = tf.while_loop(lambda i, s: i < k, step, (tf.constant(0), tf.zeros(3)), parallel_iterations=1)
-    for t, v in zip(model.trackers, ops.unstack(sums)): t.update_state(v / ops.cast(k, 'float32'), ops.cast(k, 'float32'))
-    logs = model.compute_metrics(None, None, None)
-    if 'val_index' in data: logs.update(_validate(model, data['val_images'], data['val_index'], data.get('val_labels')))
-    return logs
-
-def _validate(model, images, index, labels=None):
-    "Mean loss terms over the images that `index` (C, B) picks, a row at a time in one TensorFlow loop; -1 is padding."
-    import tensorflow as tf
-    def chunk(i, sums):
-        keep, rows = ops.cast(index[i] >= 0, 'float32'), ops.maximum(index[i], 0)
-        xb = ops.take(images, rows, axis=0)
-        inputs = xb if labels is None else (xb, ops.take(labels, rows, axis=0))
-        rec, kl = model.sample_terms(inputs, model(inputs, training=False))
-        return i + 1, sums + ops.stack([ops.sum(rec * keep), ops.sum(kl * keep), ops.sum(keep)])
-    c = tf.shape(index)[0]
-    _, s = tf.while_loop(lambda i, s: i < c, chunk, (tf.constant(0), tf.zeros(3)), parallel_iterations=1)
-    rec, kl = s[0] / s[2], s[1] / s[2]
-    return {'val_loss': rec + model.config.beta * kl, 'val_reconstruction': rec, 'val_kl': kl}
-
 # %% ../nbs/02_model.ipynb #27d403bf
 @keras.saving.register_keras_serializable(package='vae_mnist')
 class VAE(keras.Model):
@@ -220,12 +187,6 @@ class VAE(keras.Model):
         terms = self.loss_terms(x, y_pred)
         for t, v in zip(self.trackers, terms): t.update_state(v)
         return terms[0]
-
-    def train_step(self, data):
-        "Keras's step for one batch; for dicts holding `images` and `index` (and more), a whole epoch in one call."
-        parts = data if isinstance(data, tuple) else (data,)
-        epoch = {k: v for p in parts if isinstance(p, dict) for k, v in p.items()}
-        return _train_epoch(self, epoch) if 'index' in epoch else super().train_step(data)
 
     @property
     def metrics(self): return list(self.trackers)
@@ -277,7 +238,7 @@ def load_keras_file(path, compile: bool = False) -> keras.Model: # a `.keras` fi
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such model file")
     if not zipfile.is_zipfile(path): raise ValueError(f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)")
     try: return keras.saving.load_model(path, compile=compile)
-    except Exception as e: raise ValueError(f"{path}: not a loadable Keras model ({_why(e)})") from None
+    except Exception as e: raise ValueError(f"{path}: not a loadable Keras model ({error_line(e)})") from None
 
 def _class_in(path) -> str | None:
     "The class a `.keras` file's `config.json` names; None if it cannot be read (`load_keras_file` then says why)."
@@ -285,15 +246,16 @@ def _class_in(path) -> str | None:
         with zipfile.ZipFile(path) as z: return json.loads(z.read('config.json')).get('class_name')
     except Exception: return None
 
-def _is_generator(model) -> bool:
+def is_generator(model) -> bool:
     "A vae_mnist VAE or semi-supervised SSVAE. SSVAE by name: a notebook that defines it again (as 09 does) makes another class."
     return isinstance(model, VAE) or type(model).__name__ == 'SSVAE'
 
 def load_model(path) -> VAE:
     "A VAE (or a semi-supervised `SSVAE`, see Few labels) saved with `model.save(path)` (a `.keras` file)."
-    if _class_in(path) == 'SSVAE': import vae_mnist.semisupervised  # registers SSVAE with Keras (it imports this module)
+    if _class_in(path) == 'SSVAE' and keras.saving.get_registered_object('vae_mnist>SSVAE') is None:  # this module cannot import it: it imports this one
+        raise ValueError(f"{path}: holds a semi-supervised SSVAE; load it with vae_mnist.generate.load_generator, or import vae_mnist.semisupervised first")
     model = load_keras_file(path, compile=True)
-    if not _is_generator(model):
+    if not is_generator(model):
         raise ValueError(f"{path}: holds a Keras {type(model).__name__} model, not a vae_mnist VAE")
     return model
 

@@ -15,17 +15,15 @@ import numpy as np
 from keras import layers, ops
 
 from .data import as_float
-from .files import RunLock
+from .engine import AFRESH, TrainingError, compile_epoch, fit_epochs, jit_compile, restore_checkpoint, save_model
+from .files import RunLock, atomic_write_text
+from .model import VAE, Sampling, VAEConfig, get_config, kl_divergence
 from .sampler import LatentDensity, fit_gmm, save_density
-from .generate import Synthetic
-from .model import VAE, Sampling, VAEConfig, get_config, kl_divergence, model_card, pretrained_names
-from .train import (TrainingError, _AFRESH, _atomic_save_model, _atomic_write_text, _load_checkpoint,
-                             _save_checkpoint, _write_history, describe_data, train)
+from .train import describe_data, train
 
 # %% auto #0
-__all__ = ['label_split', 'gaussian_nll', 'unlabelled_loss', 'SSVAEConfig', 'SSVAE', 'm2_loss', 'train_ssvae', 'ssvae_card',
-           'train_pretrained_ssvae', 'fit_ssvae_density', 'iter_labels', 'labelled_card', 'write_labelled',
-           'few_labels_run']
+__all__ = ['label_split', 'gaussian_nll', 'unlabelled_loss', 'SSVAEConfig', 'SSVAE', 'm2_loss', 'm2_runner', 'train_ssvae',
+           'accuracy', 'ssvae_card', 'train_pretrained_ssvae', 'fit_ssvae_density']
 
 # %% ../nbs/09_few_labels.ipynb #c006
 def label_split(y, # the labels of the whole training set
@@ -46,10 +44,12 @@ def label_split(y, # the labels of the whole training set
 # %% ../nbs/09_few_labels.ipynb #c010
 def gaussian_nll(x, mean, log_var): # each (batch, d)
     "-log N(x; mean, diag(exp(log_var))) per sample, shape (batch,)."
+    x, mean, log_var = map(ops.convert_to_tensor, (x, mean, log_var))
     return 0.5 * ops.sum(log_var + ops.square(x - mean) / ops.exp(log_var) + np.log(2 * np.pi), axis=-1)
 
 def unlabelled_loss(neg_elbo, logits): # (batch, K): -ELBO(x, y) for every label y; (batch, K): classifier logits
     "-U(x) = sum_y q(y|x) (-ELBO(x, y)) - H(q(y|x)) per sample, shape (batch,)."
+    neg_elbo, logits = ops.convert_to_tensor(neg_elbo), ops.convert_to_tensor(logits)
     return ops.sum(ops.softmax(logits) * (neg_elbo + ops.log_softmax(logits)), axis=-1)
 
 # %% ../nbs/09_few_labels.ipynb #c014
@@ -191,21 +191,28 @@ def m2_loss(model: SSVAE, u_l, y_l, u_u, # labelled codes (B, d) and their label
     return labelled + unlabelled + weight * ce, labelled, unlabelled, ce
 
 # %% ../nbs/09_few_labels.ipynb #c022
-def _step_function(model: SSVAE, weight: float):
-    "One compiled optimizer step of M2 (m1 stays fixed): (u_l, y_l, u_u) -> the loss and its three terms."
-    import tensorflow as tf
-    variables = model.m2_variables
-    def step(u_l, y_l, u_u, x_l, x_u):
-        with tf.GradientTape() as tape: terms = m2_loss(model, u_l, y_l, u_u, weight, x_l, x_u)
-        model.optimizer.apply(tape.gradient(terms[0], variables), variables)
-        return ops.stack(terms)
-    return tf.function(step, jit_compile=model.config.classifier == 'mlp', reduce_retracing=True)  # XLA: ~10x slower convs on a CPU
+def m2_runner(model: SSVAE, u, y, x, labelled) -> callable: # M2's inputs u (N, d), all labels (N,), the images (N, 28, 28), the labelled indices
+    "epoch number -> that epoch's logs: M2's steps (m1 stays fixed) on batches drawn with `(seed, epoch)`, through the engine."
+    c = model.config
+    weight = c.alpha * len(u) / c.n_labels
+    def loss(data, rows):
+        take = lambda name, r: ops.take(data[name], rows[r], axis=0)
+        return m2_loss(model, take('u', 'lab'), take('y', 'lab'), take('u', 'unl'), weight, take('x', 'lab'), take('x', 'unl'))
+    step = compile_epoch(model, model.m2_variables, loss, ('loss', 'labelled', 'unlabelled', 'classification'),
+                         jit_compile(dense=c.classifier == 'mlp'))
+    pixels = as_float(x).reshape(-1, 28, 28, 1) if c.classifier == 'cnn' else np.zeros((len(u), 1), 'float32')
+    data = {'u': ops.convert_to_tensor(u), 'y': ops.convert_to_tensor(np.asarray(y, 'int32')), 'x': ops.convert_to_tensor(pixels)}
+    def run(epoch: int) -> dict:
+        rng, k = np.random.default_rng([c.seed, epoch]), min(c.steps_per_epoch, c.steps - epoch * c.steps_per_epoch)
+        unl, lab = rng.integers(0, len(u), (k, c.batch_size)), rng.choice(labelled, (k, c.batch_size))
+        return step(data, {'lab': lab, 'unl': unl})
+    return run
 
 def _new_ssvae(config: SSVAEConfig, active) -> SSVAE:
     "An SSVAE of `config`, built, compiled, its optimizer built for M2's variables."
     keras.utils.set_random_seed(config.seed)
     model = SSVAE(config, active); model.build()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=jit_compile(dense=config.classifier == 'mlp'))
     model.optimizer.build(model.m2_variables)
     return model
 
@@ -215,15 +222,15 @@ def _check_run(out_dir: Path, config: SSVAEConfig, labelled: np.ndarray, resume:
     cfg, lab = out_dir/'config.json', out_dir/'labelled.json'
     if resume and (out_dir/'checkpoint.npz').exists():
         try: saved, saved_idx = json.loads(cfg.read_text()), json.loads(lab.read_text())['indices']
-        except (OSError, ValueError, KeyError, TypeError) as e: raise TrainingError(f"{out_dir}: not a readable run ({e}); {_AFRESH}") from None
+        except (OSError, ValueError, KeyError, TypeError) as e: raise TrainingError(f"{out_dir}: not a readable run ({e}); {AFRESH}") from None
         if {**saved, 'steps': 0} != {**config.to_dict(), 'steps': 0} or saved_idx != labelled.tolist():
-            raise TrainingError(f"{out_dir}: holds a run of a different config or label draw; {_AFRESH}")
+            raise TrainingError(f"{out_dir}: holds a run of a different config or label draw; {AFRESH}")
         return
     for f in ('checkpoint.npz', 'history.json', 'history.csv', 'model.keras'): (out_dir/f).unlink(missing_ok=True)
-    _atomic_write_text(cfg, json.dumps(config.to_dict(), indent=1))
+    atomic_write_text(cfg, json.dumps(config.to_dict(), indent=1))
 
 def _write_labelled(out_dir: Path, labelled, y):
-    _atomic_write_text(out_dir/'labelled.json', json.dumps(dict(
+    atomic_write_text(out_dir/'labelled.json', json.dumps(dict(
         n_labels=len(labelled), indices=labelled.tolist(), labels=np.asarray(y)[labelled].tolist()), indent=1))
 
 # %% ../nbs/09_few_labels.ipynb #c025
@@ -250,7 +257,7 @@ def _train_ssvae(c: SSVAEConfig, x, y, out_dir: Path, resume: bool, verbose: int
     m1_config = VAEConfig.from_dict(c.m1)  # M1 sees no labels; it validates on training images, never on the test set
     if m1 is None: m1 = train(m1_config, ((x, None), (x[:1000], None)), out_dir/'m1', resume=resume, verbose=verbose)[0]
     z = m1.encode(x)[0]
-    if not np.isfinite(z).all(): raise TrainingError(f"{out_dir}: M1's codes are not finite (its weights hold NaN or inf); {_AFRESH}")
+    if not np.isfinite(z).all(): raise TrainingError(f"{out_dir}: M1's codes are not finite (its weights hold NaN or inf); {AFRESH}")
     active = np.flatnonzero(z.std(0) > 0.3)  # collapsed dimensions (std ~0) would only add noise once standardised
     if not len(active): raise TrainingError(f"{out_dir}: M1 uses none of its latent dimensions (every code is ~0); train it longer")
     model = _new_ssvae(c, active)
@@ -258,28 +265,14 @@ def _train_ssvae(c: SSVAEConfig, x, y, out_dir: Path, resume: bool, verbose: int
     mean, scale = z[:, active].mean(0), z[:, active].std(0)
     model.code_mean.assign(mean); model.code_scale.assign(scale)
     u = ((z[:, active] - mean) / scale).astype('float32')
-    history = _load_checkpoint(model, out_dir/'checkpoint.npz') if (out_dir/'checkpoint.npz').exists() else []
-    step, b = _step_function(model, c.alpha * len(x) / c.n_labels), c.batch_size
-    pixels = (lambda i: as_float(x[i]).reshape(-1, 28, 28, 1)) if c.classifier == 'cnn' else (lambda i: np.zeros((len(i), 1), 'float32'))
-    bar = keras.utils.Progbar(c.epochs, verbose=verbose, unit_name='epoch', stateful_metrics=['loss'])
-    for epoch in range(len(history), c.epochs):
-        t0, rng = time.perf_counter(), np.random.default_rng([c.seed, epoch])
-        k = min(c.steps_per_epoch, c.steps - epoch * c.steps_per_epoch)
-        unl, lab = rng.integers(0, len(u), (k, b)), rng.choice(labelled, (k, b))
-        terms = np.mean([ops.convert_to_numpy(step(u[l], y[l].astype('int32'), u[i], pixels(l), pixels(i))) for l, i in zip(lab, unl)], 0)
-        logs = dict(zip(('loss', 'labelled', 'unlabelled', 'classification'), map(float, terms)))
-        if not np.all(np.isfinite(terms)):
-            kept = f"the last good checkpoint (epoch {len(history)}) is kept" if history else "no checkpoint was written"
-            raise TrainingError(f"{out_dir}: loss became {logs['loss']} in epoch {epoch + 1}; training stopped and {kept}; try a lower learning rate")
-        history.append({'epoch': epoch + 1, **logs, 'seconds': round(time.perf_counter() - t0, 4)})
-        _save_checkpoint(model, history, out_dir/'checkpoint.npz'); _write_history(out_dir, history)
-        bar.update(epoch + 1, [('loss', logs['loss'])])
+    history = restore_checkpoint(model, out_dir/'checkpoint.npz') if (out_dir/'checkpoint.npz').exists() else []
+    fit_epochs(model, out_dir, history, c.epochs, m2_runner(model, u, y, x, labelled), verbose, hint="try a lower learning rate")
     bare = SSVAE(c, active); bare.build(); bare.set_weights(model.get_weights())  # saved without the optimizer
-    _atomic_save_model(bare, out_dir/'model.keras')
+    save_model(bare, out_dir/'model.keras')
     return bare, history
 
 # %% ../nbs/09_few_labels.ipynb #c032
-def _accuracy(p, y) -> float: # predicted and true labels
+def accuracy(p, y) -> float: # predicted and true labels
     "The fraction right, to 4 places (as cards and bench results write it)."
     return round(float((np.asarray(p) == np.asarray(y)).mean()), 4)
 
@@ -292,7 +285,7 @@ def ssvae_card(model: SSVAE, x, y, x_test, y_test, # the model, its training ima
     return dict(name=name, preset='ssvae', config=c.to_dict(), active=model.active,
                 data=f"{describe_data(len(x), dataset)}: {c.n_labels} of them with their labels, the others without",
                 n_train=len(x), n_labels=c.n_labels, labelled_indices=labelled.tolist(), labelled_labels=np.asarray(y)[labelled].tolist(),
-                n_test=len(x_test), epochs=c.epochs, test=dict(accuracy=_accuracy(model.predict_proba(x_test).argmax(1), y_test)),
+                n_test=len(x_test), epochs=c.epochs, test=dict(accuracy=accuracy(model.predict_proba(x_test).argmax(1), y_test)),
                 train_seconds=round(seconds, 1), keras=keras.__version__, date=datetime.date.today().isoformat())
 
 def train_pretrained_ssvae(data, # `((x_train, y_train), (x_test, y_test))`, MNIST; the test split only measures
@@ -306,8 +299,8 @@ def train_pretrained_ssvae(data, # `((x_train, y_train), (x_test, y_test))`, MNI
     t0 = time.perf_counter()
     model, _ = train_ssvae(config, x, y, Path(work_dir or tempfile.mkdtemp())/name)
     card = ssvae_card(model, x, y, x_test, y_test, name, time.perf_counter() - t0)
-    _atomic_save_model(model, assets_dir/f"{name}.keras")
-    _atomic_write_text(assets_dir/f"{name}.json", json.dumps(card, indent=1))
+    save_model(model, assets_dir/f"{name}.keras")
+    atomic_write_text(assets_dir/f"{name}.json", json.dumps(card, indent=1))
     save_density(fit_ssvae_density(model, x), assets_dir/f"{name}.latent.npz")  # where `generate` draws M2's z (below)
     return card
 
@@ -326,72 +319,3 @@ def fit_ssvae_density(model: SSVAE, x, # the training images (uint8), labelled o
     h = ops.convert_to_numpy(model.encoder(ops.concatenate([_codes(model, x), ops.one_hot(y, model.config.n_classes)], -1)))
     z = h[:, :model.config.latent_dim]  # the means of q(z | u, y)
     return LatentDensity([fit_gmm(z[y == k], components, seed + k) for k in range(model.config.n_classes)], True)
-
-# %% ../nbs/09_few_labels.ipynb #332f7cbb
-def iter_labels(model, x, # a model with its own classifier (`predict_proba`: an SSVAE); images (N, 28, 28) uint8
-                batch_size: int = 10_000): # yields `Synthetic` batches
-    "The images `x`, batch by batch, each with the label the model's classifier reads and its probability."
-    for i in range(0, len(x), batch_size):
-        p = model.predict_proba(x[i:i + batch_size])
-        yield Synthetic(np.asarray(x[i:i + batch_size], np.uint8), p.argmax(1).astype(np.uint8), p.max(1).astype('float32'))
-
-def labelled_card(model, name: str, source: str, info: dict) -> dict:
-    "The card of a set of real images labelled by `model`'s classifier: predicted labels, by what, how good that classifier is."
-    from vae_mnist import __version__
-    from vae_mnist.generate import usefulness
-    import datetime
-    card = model_card(name) if name in pretrained_names() else dict(config=model.config.to_dict(), note='not a bundled model')
-    u = usefulness(model.config.n_labels)
-    return dict(kind='real images with predicted labels', source=source, labels='predicted: none is a label a person gave',
-                labelled_by=f"the classifier q(y|x) of {name}, a semi-supervised VAE that saw {model.config.n_labels} labels",
-                classifier_test_accuracy=(card.get('test') or {}).get('accuracy'), labeller_card=card,
-                n=info['n'], counts=info['counts'], mean_confidence=info['mean_confidence'], format=info['format'],
-                files=info['files'], usefulness=None if u is None else dict(u.get('labelled') or {}, measured_by=u['measured_by']),
-                vae_mnist=__version__, created=datetime.date.today().isoformat())
-
-def write_labelled(model, # an SSVAE, the name of a bundled one ('ssvae-100'), or a .keras file
-                   source, # the images: a path `read_images` reads, or an array (N, 28, 28) uint8
-                   path, format: str | None = None, preview=None, force: bool = False, batch_size: int = 10_000,
-                   card: bool = True) -> dict: # what was written (see `write_dataset`)
-    "Label the images of `source` with the model's classifier and write them to `path` with their card: all, or nothing."
-    from vae_mnist.data import check_images, read_images
-    from vae_mnist.generate import load_generator, write_dataset
-    name = str(model) if isinstance(model, (str, Path)) else getattr(model, 'bundled_name', None) or 'a model'
-    model = load_generator(model) if isinstance(model, (str, Path)) else model
-    if not callable(getattr(model, 'predict_proba', None)):
-        raise ValueError(f"{name}: has no classifier of its own; labelling needs a semi-supervised model (ssvae-100, or --preset ssvae)")
-    x = check_images(source, 'the images') if isinstance(source, np.ndarray) else read_images(source)
-    src = 'an array' if isinstance(source, np.ndarray) else str(source)
-    make_card = (lambda info: labelled_card(model, name, src, info)) if card else None
-    info = write_dataset(iter_labels(model, x, batch_size), len(x), path, format, preview, force, card=make_card)
-    return dict(model=name, source=src, **info)
-
-# %% ../nbs/09_few_labels.ipynb #c041
-def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label draw (its seed)
-                   m1: VAE, # the unsupervised VAE all runs share (it never sees a label)
-                   work_dir, config: SSVAEConfig | None = None,
-                   augment: bool = True, # also train the classifier recipes on L real digits, and on L real + generated
-                   recipes=('cnn', 'mlp'), # the Classifier recipes to try: 'cnn' (with shifts) and/or 'mlp'
-                   n_generated: int = 10_000,
-                   classifier_steps: int | None = None, # of the CNN recipe; default its own (1,800)
-                   verbose: int = 0) -> dict:
-    "One label draw: the SSVAE's classifier on the real test set and, with `augment`, what its digits add to the L real ones."
-    from vae_mnist.classifier import classify, load_classifier, train_classifier
-    from vae_mnist.generate import generate
-    (x, y), (x_test, y_test) = data
-    cfg = SSVAEConfig.from_dict({**(config or SSVAEConfig()).to_dict(), 'n_labels': n_labels, 'seed': seed})
-    model, history = train_ssvae(cfg, x, y, Path(work_dir)/f"L{n_labels}-draw{seed}", m1=m1, verbose=verbose)
-    # seconds: M2 training, the sum of its epochs (a run finished in `work_dir` earlier is reused, with its own seconds)
-    row = dict(n_labels=n_labels, draw=seed, steps=cfg.steps, seconds=round(sum(h['seconds'] for h in history), 1),
-               vae_classifier=_accuracy(model.predict_proba(x_test).argmax(1), y_test))
-    if augment:
-        idx = label_split(y, n_labels, seed)
-        g = generate(model, n_generated, seed=seed, sampler='prior', labeller='drawn')  # as few_labels.json was measured (before issue 19)
-        row.update(n_generated=n_generated, reader_agreement=_accuracy(classify(load_classifier(), g.x)[0], g.y))
-        for kind in recipes:  # the CNN's keys are plain (real_only, ...), the MLP's prefixed (mlp_real_only, ...)
-            alone = train_classifier(x[idx], y[idx], steps=classifier_steps, kind=kind, seed=seed)
-            both = train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), steps=classifier_steps, kind=kind, seed=seed)
-            pre = '' if kind == 'cnn' else f'{kind}_'
-            row.update({f'{pre}real_only': _accuracy(classify(alone, x_test)[0], y_test),
-                        f'{pre}real_plus_generated': _accuracy(classify(both, x_test)[0], y_test)})
-    return row

@@ -5,85 +5,22 @@
 # %% ../nbs/03_train.ipynb #b003a508
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import time
-import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
-from .data import _why, as_float, epoch_dataset
-from .files import RunLock, atomic_write
+from .data import as_float, chunk_index, epoch_order, error_line
+from .engine import (AFRESH, TrainingError, compile_epoch, compile_sums, fit_epochs, jit_compile, restore_checkpoint,
+                              save_model, write_history)
+from .files import RunLock, atomic_write_text
 from .model import VAE, VAEConfig, get_config
 
 # %% auto #0
-__all__ = ['TrainingError', 'EpochCheckpoint', 'load_checkpoint', 'train', 'describe_data', 'train_pretrained']
-
-# %% ../nbs/03_train.ipynb #0b7cc7a6
-def _atomic_save_model(model, path: Path): atomic_write(path, model.save)  # Keras wants the .keras suffix: kept
-def _atomic_write_text(path: Path, text: str): atomic_write(path, lambda p: Path(p).write_text(text))
-
-def _write_history(out_dir: Path, history: list[dict]):
-    "`history.json` (a list of per-epoch dicts) and `history.csv`, atomically."
-    _atomic_write_text(out_dir/'history.json', json.dumps(history, indent=1))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(history[0]) if history else ['epoch'])
-    w.writeheader(); w.writerows(history)
-    _atomic_write_text(out_dir/'history.csv', buf.getvalue())
-
-# %% ../nbs/03_train.ipynb #673f7d09
-class TrainingError(RuntimeError):
-    "Training cannot go on (a NaN loss, or an `out_dir` holding a different or damaged run); the message says what to do."
-
-_AFRESH = "train into a new folder, or start afresh with resume=False (--fresh on the command line)"
-
-def _state(model) -> list:
-    "The variables a run needs to go on: the model's (weights, the sampler's noise state), then its optimizer's."
-    return [*model.variables, *model.optimizer.variables]
-
-def _save_checkpoint(model, history: list[dict], path: Path):
-    "The values of `_state(model)` and the history so far, as one `.npz`, written atomically."
-    arrays = {f'v{i}': ops.convert_to_numpy(v) for i, v in enumerate(_state(model))}
-    atomic_write(path, lambda p: np.savez(p, history=np.array(json.dumps(history)), **arrays))
-
-def _load_checkpoint(model, path: Path) -> list[dict]:
-    "Set `model`'s variables (it and its optimizer built) from a checkpoint; returns the checkpoint's history."
-    state = _state(model)
-    try:
-        with np.load(path) as f:
-            arrays, history, names = [f[f'v{i}'] for i in range(len(state))], json.loads(str(f['history'])), f.files
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise TrainingError(f"{path}: not a readable checkpoint ({_why(e)}); {_AFRESH}") from None
-    if len(names) != len(state) + 1 or any(a.shape != tuple(v.shape) for a, v in zip(arrays, state)):
-        raise TrainingError(f"{path}: its variables do not fit the model in config.json; {_AFRESH}")
-    for v, a in zip(state, arrays): v.assign(a)
-    return history
-
-# %% ../nbs/03_train.ipynb #569e6a61
-class EpochCheckpoint(keras.callbacks.Callback):
-    "After each epoch: stop on a non-finite loss, else checkpoint the model and append to the history."
-    def __init__(self, out_dir: Path, history: list[dict], epochs: int, verbose: int = 1):
-        super().__init__()
-        self.out_dir, self.history, self.bad = out_dir, history, None
-        self.bar = keras.utils.Progbar(epochs, verbose=verbose, stateful_metrics=['loss', 'val_loss', 's/epoch'], unit_name='epoch')
-        self.bar.update(len(history))
-
-    def on_epoch_begin(self, epoch, logs=None): self.t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        if not all(math.isfinite(v) for v in logs.values()):
-            self.bad, self.model.stop_training = (epoch + 1, logs), True
-            return
-        self.history.append({'epoch': epoch + 1, **logs, 'seconds': round(time.perf_counter() - self.t0, 4)})
-        _save_checkpoint(self.model, self.history, self.out_dir/'checkpoint.npz')
-        _write_history(self.out_dir, self.history)
-        self.bar.update(epoch + 1, [(k, logs[k]) for k in ('loss', 'val_loss') if k in logs] + [('s/epoch', self.history[-1]['seconds'])])
+__all__ = ['epoch_runner', 'load_checkpoint', 'train', 'describe_data', 'train_pretrained']
 
 # %% ../nbs/03_train.ipynb #adcc1cae
 def _prepare(x, y, config):
@@ -95,33 +32,45 @@ def _prepare(x, y, config):
 def _inputs(x, y): return x if y is None else (x, y)
 
 # %% ../nbs/03_train.ipynb #007cedf4
-def _use_xla(config: VAEConfig) -> bool:
-    "XLA for dense models; plain TensorFlow graphs for convolutions, which XLA runs ~10x slower on a CPU."
-    import tensorflow as tf
-    return config.arch == 'mlp' or bool(tf.config.list_logical_devices('GPU'))
-
 def _new_model(config: VAEConfig, x, y=None) -> VAE:
     "A compiled VAE of `config`, built on two of the prepared images `x` (and labels `y`), its optimizer built too."
     model = VAE(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=_use_xla(config))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=jit_compile(config.arch == 'mlp'))
     model(_inputs(x[:2], None if y is None else y[:2]))
     model.optimizer.build(model.trainable_variables)  # now: built inside the first compiled step, it would be traced twice
     return model
 
-def _epoch_train_function(model):
-    "For `fit` on `epoch_dataset`: take each epoch's element in Python and run the compiled epoch step on it."
-    # Keras's own train function runs the compiled step inside a second, uncompiled tf.function that takes the
-    # element from the iterator; with one call per epoch, that outer graph only adds ~0.3 s before the first epoch.
-    import tensorflow as tf
-    step = tf.function(model.train_step, jit_compile=_use_xla(model.config), autograph=False)
-    return lambda iterator: step(next(iterator))
+def _gather(data: dict, rows):
+    "The batch `rows` picks: images, or (images, labels) for a conditional model."
+    xb = ops.take(data['images'], rows, axis=0)
+    return xb if 'labels' not in data else (xb, ops.take(data['labels'], rows, axis=0))
+
+def epoch_runner(model: VAE, x, y, x_val, y_val):
+    "epoch number -> that epoch's logs: its steps (in `epoch_order`), then the validation terms, through the engine."
+    c, jit = model.config, jit_compile(model.config.arch == 'mlp')
+    def loss(data, rows):
+        inputs = _gather(data, rows['batch'])
+        return model.loss_terms(inputs, model(inputs, training=True))
+    def val_sums(data, rows):
+        keep, inputs = ops.cast(rows['chunk'] >= 0, 'float32'), _gather(data, ops.maximum(rows['chunk'], 0))
+        rec, kl = model.sample_terms(inputs, model(inputs, training=False))
+        return ops.stack([ops.sum(rec * keep), ops.sum(kl * keep), ops.sum(keep)])
+    step = compile_epoch(model, model.trainable_variables, loss, ('loss', 'reconstruction', 'kl'), jit)
+    score = compile_sums(model, val_sums, 3, jit)
+    tensors = lambda a, b: {'images': ops.convert_to_tensor(a), **({} if b is None else {'labels': ops.convert_to_tensor(b)})}
+    data, val, chunks = tensors(x, y), tensors(x_val, y_val), chunk_index(len(x_val), min(1000, len(x_val)))
+    def run(epoch: int) -> dict:
+        logs = step(data, {'batch': epoch_order(len(x), c.batch_size, c.seed, epoch)})
+        rec, kl, n = score(val, {'chunk': chunks})
+        return {**logs, 'val_loss': float((rec + c.beta * kl) / n), 'val_reconstruction': float(rec / n), 'val_kl': float(kl / n)}
+    return run
 
 def _saved_config(out_dir: Path) -> VAEConfig:
     "The config of the run in `out_dir`, from its `config.json`."
     path = out_dir/'config.json'
     try: return VAEConfig.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError) as e:
-        raise TrainingError(f"{path}: not a readable config of a run ({_why(e)}); {_AFRESH}") from None
+        raise TrainingError(f"{path}: not a readable config of a run ({error_line(e)}); {AFRESH}") from None
 
 def _resume(out_dir: Path, config: VAEConfig, model: VAE) -> list[dict]:
     "If `out_dir` holds a checkpoint of a run of `config`, load it into `model` and return its history; else `[]`."
@@ -129,8 +78,8 @@ def _resume(out_dir: Path, config: VAEConfig, model: VAE) -> list[dict]:
     if not ckpt.exists(): return []
     saved = _saved_config(out_dir)
     if {**saved.to_dict(), 'epochs': 0} != {**config.to_dict(), 'epochs': 0}:
-        raise TrainingError(f"{out_dir}: holds a run of a different config ({saved.name}); {_AFRESH}")
-    return _load_checkpoint(model, ckpt)
+        raise TrainingError(f"{out_dir}: holds a run of a different config ({saved.name}); {AFRESH}")
+    return restore_checkpoint(model, ckpt)
 
 def load_checkpoint(out_dir) -> VAE: # a folder `train` wrote to
     "The model of the run in `out_dir` as of its last finished epoch (its optimizer state included)."
@@ -138,7 +87,7 @@ def load_checkpoint(out_dir) -> VAE: # a folder `train` wrote to
     if not (out_dir/'checkpoint.npz').exists(): raise TrainingError(f"{out_dir}: no checkpoint.npz; no epoch of a run finished there")
     config = _saved_config(out_dir)
     model = _new_model(config, *_prepare(np.zeros((2, 28, 28), 'float32'), np.zeros(2, 'int32'), config))
-    _load_checkpoint(model, out_dir/'checkpoint.npz')
+    restore_checkpoint(model, out_dir/'checkpoint.npz')
     return model
 
 # %% ../nbs/03_train.ipynb #4fa952c9
@@ -148,9 +97,9 @@ def train(config: VAEConfig | str, # a config, or a preset name
           epochs: int | None = None, # default `config.epochs`
           resume: bool = True, # continue a run found in `out_dir`; False deletes it and starts afresh
           verbose: int = 1, # 1: a progress bar over epochs; 0: silent
-          callbacks=(), # extra Keras callbacks
+          callbacks=(), # Keras callbacks, called after each epoch's checkpoint (see `fit_epochs`)
          ) -> tuple[VAE, list[dict]]: # the trained model and the per-epoch history
-    "Train a VAE with `fit`, checkpointing every epoch into `out_dir`; resumes an interrupted run."
+    "Train a VAE through the engine, checkpointing every epoch into `out_dir`; resumes an interrupted run."
     config = get_config(config) if isinstance(config, str) else config
     epochs = config.epochs if epochs is None else epochs
     out_dir = Path(out_dir)
@@ -166,21 +115,9 @@ def _train(config: VAEConfig, data, out_dir: Path, epochs: int, resume: bool, ve
     keras.utils.set_random_seed(config.seed)
     model = _new_model(config, x, y)
     history = _resume(out_dir, config, model)
-    if not history: _atomic_write_text(out_dir/'config.json', json.dumps(config.to_dict(), indent=1))
-    done = len(history)
-    if done < epochs:
-        cb = EpochCheckpoint(out_dir, history, epochs, verbose)
-        model.train_function = _epoch_train_function(model)  # `fit` uses it rather than making its own
-        try:
-            model.fit(epoch_dataset(x, y, config.batch_size, config.seed, done, epochs, validation=(x_val, y_val)),
-                      steps_per_epoch=1, epochs=epochs, initial_epoch=done, shuffle=False, callbacks=[cb, *callbacks], verbose=0)
-        finally: model.train_function = None  # a later `fit` on ordinary batches gets Keras's own
-        if cb.bad:
-            kept = (f"the last good checkpoint (epoch {len(history)}) is kept in {out_dir/'checkpoint.npz'}" if history
-                    else "no checkpoint was written")
-            raise TrainingError(f"{out_dir}: loss became {cb.bad[1].get('loss')} in epoch {cb.bad[0]}; training stopped and "
-                                f"{kept}; check the data for NaNs or try a lower learning rate")
-    _atomic_save_model(model, out_dir/'model.keras')
+    if not history: atomic_write_text(out_dir/'config.json', json.dumps(config.to_dict(), indent=1))
+    if len(history) < epochs: fit_epochs(model, out_dir, history, epochs, epoch_runner(model, x, y, x_val, y_val), verbose, callbacks)
+    save_model(model, out_dir/'model.keras')
     return model, history
 
 # %% ../nbs/03_train.ipynb #f430ca7f
@@ -207,13 +144,13 @@ def train_pretrained(preset: str, # the preset to train
     (x, y), (x_test, y_test) = [_prepare(a, b, config) for a, b in data]
     test = model.evaluate(_inputs(x_test, y_test), batch_size=1000, verbose=0, return_dict=True)
     bare = VAE(config); bare(_inputs(x[:2], None if y is None else y[:2])); bare.set_weights(model.get_weights())
-    _atomic_save_model(bare, assets_dir/f"{preset}.keras")
+    save_model(bare, assets_dir/f"{preset}.keras")
     card = dict(name=preset, preset=preset, config=config.to_dict(), data=describe_data(len(data[0][0]), dataset),
                 n_train=len(data[0][0]), n_test=len(data[1][0]), epochs=len(history), seed=config.seed,
                 test={k: round(float(v), 4) for k, v in test.items()},
                 train={k: round(float(v), 4) for k, v in history[-1].items() if k != 'epoch'},
                 train_seconds=round(seconds, 1), keras=keras.__version__, date=datetime.date.today().isoformat())
-    _atomic_write_text(assets_dir/f"{preset}.json", json.dumps(card, indent=1))
+    atomic_write_text(assets_dir/f"{preset}.json", json.dumps(card, indent=1))
     if config.conditional:  # the sampler that keeps to where the codes are (see Sampler); measured for conditional models
         from vae_mnist.sampler import fit_latent_density, save_density
         save_density(fit_latent_density(bare, *data[0]), assets_dir/f"{preset}.latent.npz")

@@ -14,13 +14,19 @@ export VAE_MNIST_DATA ?= $(SHARED_MNIST)
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install system-deps run test sync-check nbtest pytest bench lab clean execute pretrained docs readme
+.PHONY: install install-backends system-deps run test sync-check nbtest pytest backends bench lab clean execute pretrained docs readme
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,widgets]"
+	touch $@
+
+# JAX and PyTorch beside TensorFlow, for `make backends` and bench/backends.py (constraints.txt pins the CPU build of torch)
+install-backends: $(VENV)/.backends
+$(VENV)/.backends: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[jax,torch]"
 	touch $@
 
 # Debian packages the tests use: full-size Fashion-MNIST, and Chromium for the real-browser tests (Playwright
@@ -39,7 +45,7 @@ system-deps:
 run: install
 	$(BIN)/vae-mnist generate -n 10000 --out $(OUT)/synthetic.npz --preview $(OUT)/preview.png --force
 
-test: install system-deps sync-check nbtest pytest
+test: install system-deps sync-check nbtest pytest backends
 
 # Notebooks are the source: exporting and cleaning them must change nothing that is committed.
 sync-check: install
@@ -54,6 +60,17 @@ nbtest: install
 
 pytest: install
 	$(BIN)/python -m pytest tests
+
+# The core tests (the engine's notebook; model, train with resume, generate, sampler, classifier, semisupervised, cli)
+# again under JAX and under PyTorch, each as if TensorFlow were not installed: tests/no_tensorflow refuses its import
+# in every process the tests start.
+BACKEND_TESTS := tests/test_structure.py tests/test_model.py tests/test_train.py tests/test_generate.py tests/test_sampler.py \
+	tests/test_classifier.py tests/test_semisupervised.py tests/test_cli.py
+BACKENDS ?= jax torch
+backends: install-backends
+	for b in $(BACKENDS); do echo "== KERAS_BACKEND=$$b, TensorFlow refused"; \
+	  KERAS_BACKEND=$$b PYTHONPATH=$(CURDIR)/tests/no_tensorflow $(BIN)/nbdev_test --path nbs/02a_engine.ipynb --do_print && \
+	  KERAS_BACKEND=$$b PYTHONPATH=$(CURDIR)/tests/no_tensorflow $(BIN)/python -m pytest -p no:cacheprovider $(BACKEND_TESTS) || exit 1; done
 
 bench: install system-deps
 	$(BIN)/python bench/data_speed.py

@@ -14,7 +14,7 @@ import numpy as np
 from keras import layers, ops
 
 from .data import check_images, check_labels
-from .engine import jit_compile
+from .engine import jit_compile, set_seed
 from .files import atomic_write
 from .model import load_keras_file, pretrained_dir
 
@@ -65,7 +65,7 @@ def train_classifier(x, y, # real (or synthetic) images uint8 (N, 28, 28) and la
     if kind not in KINDS: raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
     x, y = check_images(x, 'x'), check_labels(y, 'y', len(x))
     r = RECIPES[kind]; steps = r['steps'] if steps is None else steps
-    keras.utils.set_random_seed(seed)
+    set_seed(seed)
     rng = np.random.default_rng(seed)
     batch_size = min(batch_size, len(x))
     need = steps * batch_size

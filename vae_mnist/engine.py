@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -22,8 +23,8 @@ from .data import error_line
 from .files import atomic_write, atomic_write_text
 
 # %% auto #0
-__all__ = ['BACKENDS', 'AFRESH', 'backend', 'has_gpu', 'jit_compile', 'TrainingError', 'save_model', 'state', 'save_checkpoint',
-           'restore_checkpoint', 'write_history', 'compile_epoch', 'compile_sums', 'fit_epochs']
+__all__ = ['BACKENDS', 'AFRESH', 'backend', 'has_gpu', 'set_seed', 'jit_compile', 'TrainingError', 'save_model', 'state',
+           'save_checkpoint', 'restore_checkpoint', 'write_history', 'compile_epoch', 'compile_sums', 'fit_epochs']
 
 # %% ../nbs/02a_engine.ipynb #c6491b14
 BACKENDS = ('tensorflow', 'jax', 'torch')
@@ -43,6 +44,13 @@ def has_gpu() -> bool:
         return jax.default_backend() == 'gpu'
     import torch
     return torch.cuda.is_available()
+
+def set_seed(seed: int):
+    "Seed Python, NumPy and Keras (`keras.utils.set_random_seed`), importing TensorFlow only if it is the backend."
+    if backend() == 'tensorflow' or 'tensorflow' in sys.modules: return keras.utils.set_random_seed(seed)
+    sys.modules['tensorflow'] = None  # Keras would import it to seed tf.data; blocked, Keras notes it as not installed
+    try: keras.utils.set_random_seed(seed)
+    finally: del sys.modules['tensorflow']
 
 def jit_compile(dense: bool, # a model of dense layers only (no convolutions)
                ) -> bool:

@@ -15,7 +15,8 @@ import numpy as np
 from keras import layers, ops
 
 from .data import as_float
-from .engine import AFRESH, TrainingError, compile_epoch, fit_epochs, jit_compile, restore_checkpoint, save_model
+from .engine import (AFRESH, TrainingError, compile_epoch, fit_epochs, jit_compile, restore_checkpoint, save_model,
+                              set_seed)
 from .files import RunLock, atomic_write_text
 from .model import VAE, Sampling, VAEConfig, get_config, kl_divergence
 from .sampler import LatentDensity, fit_gmm, save_density
@@ -210,7 +211,7 @@ def m2_runner(model: SSVAE, u, y, x, labelled) -> callable: # M2's inputs u (N, 
 
 def _new_ssvae(config: SSVAEConfig, active) -> SSVAE:
     "An SSVAE of `config`, built, compiled, its optimizer built for M2's variables."
-    keras.utils.set_random_seed(config.seed)
+    set_seed(config.seed)
     model = SSVAE(config, active); model.build()
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=jit_compile(dense=config.classifier == 'mlp'))
     model.optimizer.build(model.m2_variables)

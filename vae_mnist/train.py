@@ -15,7 +15,7 @@ from keras import ops
 
 from .data import as_float, chunk_index, epoch_order, error_line
 from .engine import (AFRESH, TrainingError, compile_epoch, compile_sums, fit_epochs, jit_compile, restore_checkpoint,
-                              save_model, write_history)
+                              save_model, set_seed)
 from .files import RunLock, atomic_write_text
 from .model import VAE, VAEConfig, get_config
 
@@ -112,7 +112,7 @@ def _train(config: VAEConfig, data, out_dir: Path, epochs: int, resume: bool, ve
     (x, y), (x_val, y_val) = [_prepare(a, b, config) for a, b in data]
     if not resume:
         for f in ('checkpoint.npz', 'history.json', 'history.csv', 'model.keras'): (out_dir/f).unlink(missing_ok=True)
-    keras.utils.set_random_seed(config.seed)
+    set_seed(config.seed)
     model = _new_model(config, x, y)
     history = _resume(out_dir, config, model)
     if not history: atomic_write_text(out_dir/'config.json', json.dumps(config.to_dict(), indent=1))

@@ -1,0 +1,123 @@
+"""Every Keras backend on this machine, in one run: training epochs and generation, as ratios to the seed as written.
+
+    python bench/backends.py                                   # tensorflow, jax and torch; ~15 minutes on 2 cores
+    python bench/backends.py --backends jax,torch --json bench/results/backends.json
+
+One worker process per backend (`KERAS_BACKEND` is read once, when Keras is imported), one after the other, then the
+baseline: the seed notebook's own code (tf-keras, `bench/seed_reference.py`) on the same images. Each worker:
+- trains the `seed`, `cvae` and `digits` presets through `train` on the first `--n` training images (validating on
+  1,000 test images) for `--epochs` epochs; an epoch's seconds are the median of the epochs after the first (the
+  first one compiles, and is reported apart);
+- trains M2 of the semi-supervised recipe (`SSVAEConfig()`, its CNN classifier; 100 labels) on the codes of the
+  bundled ssvae-100's M1, `--m2-steps` steps an epoch, the same way;
+- writes 100,000 digits of the default generator (`digits`, its fitted sampler) to npz with `write_generated`, and
+  100,000 of the MLP `cvae` (after a 10,000-digit warm-up of each).
+Every epoch time is also given as a ratio to the seed as written (its median epoch on the same images, same run):
+the lower the better. A backend that is not installed is reported as such. The machine is named in the output.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO/'bench'))
+from seed_reference import run_seed, worker_env  # noqa: E402
+
+PRESETS = ('seed', 'cvae', 'digits')
+
+
+def _epochs(history) -> dict:
+    s = [h['seconds'] for h in history]
+    return dict(epoch_s=round(statistics.median(s[1:] or s), 4), first_epoch_s=round(s[0], 3), epochs=len(s))
+
+
+def _worker(n: int, epochs: int, m2_steps: int, n_generate: int) -> dict:
+    "Runs in a fresh process under one backend; returns what it measured."
+    t0 = time.perf_counter()
+    import keras
+    from vae_mnist.data import load_mnist
+    from vae_mnist.engine import backend, has_gpu
+    from vae_mnist.generate import DEFAULT_MODEL, load_generator, write_generated
+    from vae_mnist.model import get_config
+    from vae_mnist.semisupervised import SSVAEConfig, train_ssvae
+    from vae_mnist.train import train
+    out = dict(backend=backend(), keras=keras.__version__, gpu=has_gpu(), import_s=round(time.perf_counter() - t0, 2))
+    lib = {'tensorflow': 'tensorflow', 'jax': 'jax', 'torch': 'torch'}[backend()]
+    out['library'] = f"{lib} {__import__(lib).__version__}"
+    (x, y), (xt, yt) = load_mnist()
+    data = ((x[:n], y[:n]), (xt[:1000], yt[:1000]))
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in PRESETS:
+            _, history = train(get_config(preset), data, Path(tmp)/preset, epochs=epochs, verbose=0)
+            out[preset] = dict(_epochs(history), val_loss=round(history[-1]['val_loss'], 3))
+        m1 = load_generator('ssvae-100').m1
+        config = SSVAEConfig(steps=epochs * m2_steps, steps_per_epoch=m2_steps)
+        _, history = train_ssvae(config, x, y, Path(tmp)/'m2', m1=m1, verbose=0)
+        out['m2'] = dict(_epochs(history), steps_per_epoch=m2_steps, loss=round(history[-1]['loss'], 3))
+        for name in (DEFAULT_MODEL, 'cvae'):
+            model = load_generator(name)
+            write_generated(model, 10_000, Path(tmp)/'warm.npz', seed=1, force=True)
+            t = time.perf_counter()
+            write_generated(model, n_generate, Path(tmp)/f'{name}.npz', seed=0)
+            out[f'generate_{name}'] = dict(n=n_generate, seconds=round(time.perf_counter() - t, 3))
+    return out
+
+
+def run_backend(name: str, args) -> dict:
+    "One backend's worker in a fresh process; its JSON, or why it could not run."
+    cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--n', str(args.n), '--epochs', str(args.epochs),
+           '--m2-steps', str(args.m2_steps), '--n-generate', str(args.n_generate)]
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=worker_env(KERAS_BACKEND=name), cwd=REPO, capture_output=True, text=True)
+    if p.returncode != 0:
+        tail = (p.stderr.strip().splitlines() or ['?'])[-1]
+        return dict(backend=name, error=tail[:300])
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    res['wall_s'] = round(time.perf_counter() - t0, 1)
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--backends', default='tensorflow,jax,torch')
+    ap.add_argument('--n', type=int, default=4096, help='training images per epoch')
+    ap.add_argument('--epochs', type=int, default=3)
+    ap.add_argument('--m2-steps', type=int, default=100, help="M2's optimizer steps per epoch")
+    ap.add_argument('--n-generate', type=int, default=100_000)
+    ap.add_argument('--json', type=Path, help='also write the results here')
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.n, args.epochs, args.m2_steps, args.n_generate))); return
+    rows = []
+    for name in args.backends.split(','):
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        rows.append(run_backend(name, args))
+    print("the seed as written (tf-keras) ...", file=sys.stderr, flush=True)
+    seed = run_seed(epochs=args.epochs, n_train=args.n)
+    base = seed['epoch_s']
+    for r in rows:
+        for k in (*PRESETS, 'm2'):
+            if k in r: r[k]['vs_seed_as_written'] = round(r[k]['epoch_s'] / base, 3)
+        if 'generate_cvae' in r:
+            r['generate_digits_vs_cvae'] = round(r['generate_digits']['seconds'] / r['generate_cvae']['seconds'], 2)
+    res = dict(machine=f"{platform.machine()}, {os.cpu_count()} CPUs ({platform.processor() or platform.platform()})",
+               date=time.strftime('%Y-%m-%d'), command=' '.join(['python', 'bench/backends.py', *(argv or sys.argv[1:])]),
+               n_train=args.n, epochs=args.epochs, seed_as_written=dict(epoch_s=round(base, 4), epoch_times=seed.get('epoch_times')),
+               backends=rows)
+    print(json.dumps(res, indent=1))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(res, indent=1) + '\n')
+
+
+if __name__ == '__main__':
+    main()

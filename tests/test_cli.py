@@ -43,6 +43,8 @@ def test_info_text_and_json():
     assert info['classifier']['test_accuracy'] >= 0.99 and info['classifier']['kind'] == 'cnn'
     from vae_mnist.generate import DEFAULT_MODEL
     assert [n for n, m in info['models'].items() if m['default']] == [DEFAULT_MODEL] and info['models'][DEFAULT_MODEL]['fitted_sampler']
+    import keras
+    assert info['backend'].startswith(keras.backend.backend() + ' (') and 'Keras backend: ' + info['backend'] in r.stdout
     assert '(default generator)' in r.stdout
 
 
@@ -187,14 +189,14 @@ def test_train_ssvae_writes_its_labels_resumes_and_generates(tmp_path):
     "`train --preset ssvae --labels L`: M1 and M2 in one folder, the labelled indices beside them, resumable; its model generates."
     run = tmp_path/'ss'
     args = ('train', '--preset', 'ssvae', '--labels', 20, '--n-train', 3000, '--epochs', 3, '--out', run)
-    r = cli(*args, '--steps', 500)
+    r = cli(*args, '--steps', 50)
     assert r.returncode == 0 and r.stderr == '', r.stderr
     res = json.loads(r.stdout)
     assert (res['n_labels'], res['epochs']) == (20, 1) and 0.1 <= res['test_accuracy'] <= 1
     lab = json.loads((run/'labelled.json').read_text())
     assert len(lab['indices']) == 20 and max(lab['indices']) < 3000 and np.bincount(lab['labels']).tolist() == [2] * 10
     assert (run/'m1'/'model.keras').is_file() and (run/'model.keras').is_file()
-    r = cli(*args, '--steps', 600)  # resumes: M2's second epoch (100 steps) only
+    r = cli(*args, '--steps', 550)  # resumes: M2's second epoch (50 steps: an epoch is 500) only
     assert json.loads(r.stdout)['epochs'] == 2, r.stderr
     assert len(json.loads((run/'history.json').read_text())) == 2
     assert (run/'model.latent.npz').is_file()  # its fitted density, which generate finds beside the model

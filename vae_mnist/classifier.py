@@ -14,7 +14,7 @@ import numpy as np
 from keras import layers, ops
 
 from .data import check_images, check_labels
-from .engine import jit_compile, set_seed
+from .engine import compile_epoch, jit_compile, set_seed
 from .files import atomic_write
 from .model import load_keras_file, pretrained_dir
 
@@ -71,10 +71,14 @@ def train_classifier(x, y, # real (or synthetic) images uint8 (N, 28, 28) and la
     need = steps * batch_size
     order = np.concatenate([rng.permutation(len(x)) for _ in range(-(-need // len(x)))])[:need]
     lr = keras.optimizers.schedules.CosineDecay(r['learning_rate'], steps) if r['cosine'] else r['learning_rate']
-    clf = KINDS[kind](seed=seed, **kwargs)
-    clf.compile(optimizer=keras.optimizers.Adam(lr), loss='sparse_categorical_crossentropy', metrics=['accuracy'],
-                jit_compile=jit_compile(dense=kind == 'mlp'))  # XLA but for convolutions under TensorFlow on a CPU; always under JAX
-    clf.fit(x[order], y[order].astype('int32'), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    clf, jit = KINDS[kind](seed=seed, **kwargs), jit_compile(dense=kind == 'mlp')  # XLA but for convolutions under TensorFlow on a CPU
+    clf.compile(optimizer=keras.optimizers.Adam(lr), loss='sparse_categorical_crossentropy', metrics=['accuracy'])  # for a later fit/evaluate
+    clf.optimizer.build(clf.trainable_variables)
+    def loss(data, rows):
+        xb, yb = ops.take(data['x'], rows['batch'], axis=0), ops.take(data['y'], rows['batch'], axis=0)
+        return (ops.mean(keras.losses.sparse_categorical_crossentropy(yb, clf(xb, training=True))),)
+    run = compile_epoch(clf, clf.trainable_variables, loss, ('loss',), jit)  # all the steps in one compiled call (Engine)
+    run({'x': ops.convert_to_tensor(x.astype('float32')), 'y': ops.convert_to_tensor(y.astype('int32'))}, {'batch': order.reshape(steps, batch_size)})
     return clf
 
 # %% ../nbs/05a_classifier.ipynb #a3df24b9

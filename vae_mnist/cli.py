@@ -227,7 +227,9 @@ def cmd_info(a) -> dict:
         d = locate(download_ok=False)
         data = str(d) if d.exists() else f"not found: {d} does not exist (check {ENV_VARS['mnist']})"
     except DataError as e: data = f"not found locally ({e}); the first use downloads it"
-    return dict(models=models, classifier=classifier_card(), assets=str(pretrained_dir()), data=data)
+    from vae_mnist.engine import backend, has_gpu
+    return dict(models=models, classifier=classifier_card(), assets=str(pretrained_dir()), data=data,
+                backend=f"{backend()} ({'GPU' if has_gpu() else 'CPU'}); KERAS_BACKEND=tensorflow, jax or torch picks it")
 
 def _print_info(info: dict):
     print(f"bundled models (in {info['assets']}):")
@@ -238,6 +240,7 @@ def _print_info(info: dict):
     c = info['classifier']
     print(f"classifier (the reader): {c['arch']}, test accuracy {c['test_accuracy']} (labels unconditional models' digits, judges all)")
     print(f"MNIST: {info['data']}")
+    print(f"Keras backend: {info['backend']}")
 
 # %% ../nbs/08_cli.ipynb #838c92f0
 def _quiet_start():

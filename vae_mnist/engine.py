@@ -110,15 +110,22 @@ def _others(model, variables) -> list:
 def _tf_epoch(model, variables, loss, n: int, jit: bool):
     import tensorflow as tf
     opt = model.optimizer
-    def epoch(data, index):
+    def one(data, rows):
+        with tf.GradientTape() as tape: terms = loss(data, rows)
+        opt.apply(tape.gradient(terms[0], variables), variables)
+        return ops.stack(terms)
+    if not jit:  # a compiled step, called once a batch: a loop of steps that draw noise did not always resume exactly
+        step = tf.function(one, autograph=False, reduce_retracing=True)
+        def steps(data, index):
+            k = int(next(iter(index.values())).shape[0])
+            return sum(step(data, {name: rows[i] for name, rows in index.items()}) for i in range(k)) / k
+        return steps
+    def epoch(data, index):  # XLA: the whole epoch in one call (at batch 16, per-call overhead would outweigh a step)
         k = tf.shape(next(iter(index.values())))[0]
-        def step(i, sums):
-            with tf.GradientTape() as tape: terms = loss(data, {name: rows[i] for name, rows in index.items()})
-            opt.apply(tape.gradient(terms[0], variables), variables)
-            return i + 1, sums + ops.stack(terms)
-        _, sums = tf.while_loop(lambda i, s: i < k, step, (tf.constant(0), tf.zeros(n)), parallel_iterations=1)
+        def body(i, sums): return i + 1, sums + one(data, {name: rows[i] for name, rows in index.items()})
+        _, sums = tf.while_loop(lambda i, s: i < k, body, (tf.constant(0), tf.zeros(n)), parallel_iterations=1)
         return sums / ops.cast(k, 'float32')
-    return tf.function(epoch, jit_compile=jit, autograph=False, reduce_retracing=True)
+    return tf.function(epoch, jit_compile=True, autograph=False, reduce_retracing=True)
 
 # %% ../nbs/02a_engine.ipynb #aeac111a
 def _jax_epoch(model, variables, loss, n: int, jit: bool):

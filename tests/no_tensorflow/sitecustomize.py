@@ -11,7 +11,8 @@ BLOCKED = ('tensorflow', 'tf_keras', 'tensorboard')
 _find_spec = importlib.machinery.PathFinder.find_spec  # the finder that looks in site-packages
 
 
-def _hidden(fullname, path=None, target=None):
+@classmethod
+def _hidden(cls, fullname, path=None, target=None):
     return None if fullname.split('.')[0] in BLOCKED else _find_spec(fullname, path, target)
 
 

@@ -245,6 +245,8 @@ def _print_info(info: dict):
 # %% ../nbs/08_cli.ipynb #838c92f0
 def _quiet_start():
     "Import Keras and start its backend with the process's stderr silenced (TensorFlow's C++ start-up notes, device probing)."
+    import logging
+    logging.getLogger('tensorflow').setLevel(logging.ERROR)  # `evaluate` trains several classifiers: TF's retracing notices are expected
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:

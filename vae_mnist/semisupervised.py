@@ -213,7 +213,7 @@ def _new_ssvae(config: SSVAEConfig, active) -> SSVAE:
     "An SSVAE of `config`, built, compiled, its optimizer built for M2's variables."
     set_seed(config.seed)
     model = SSVAE(config, active); model.build()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=jit_compile(dense=config.classifier == 'mlp'))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))  # M2 trains through the engine, which compiles its own epoch
     model.optimizer.build(model.m2_variables)
     return model
 

@@ -84,7 +84,6 @@ def restore_checkpoint(model, path) -> list[dict]:
     try:
         with np.load(path) as f:
             arrays, history, names = [f[f'v{i}'] for i in range(len(variables))], json.loads(str(f['history'])), f.files
-            wrote = str(f['backend']) if 'backend' in names else 'tensorflow'
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         raise TrainingError(f"{path}: not a readable checkpoint ({error_line(e)}); {AFRESH}") from None
     if len([n for n in names if n.startswith('v')]) != len(variables) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, variables)):
@@ -107,6 +106,14 @@ def _others(model, variables) -> list:
     ids = {id(v) for v in variables}
     return [v for v in model.variables if id(v) not in ids]
 
+def _row(index: dict, i) -> dict:
+    "Step `i`'s batch indices: row `i` of each name's (K, B) index."
+    return {name: rows[i] for name, rows in index.items()}
+
+def _tensors(index: dict) -> dict:
+    "The epoch's index arrays as int32 tensors of the backend."
+    return {k: ops.convert_to_tensor(np.asarray(v, 'int32')) for k, v in index.items()}
+
 def _tf_epoch(model, variables, loss, n: int, jit: bool):
     import tensorflow as tf
     opt = model.optimizer
@@ -118,11 +125,11 @@ def _tf_epoch(model, variables, loss, n: int, jit: bool):
         step = tf.function(one, autograph=False, reduce_retracing=True)
         def steps(data, index):
             k = int(next(iter(index.values())).shape[0])
-            return sum(step(data, {name: rows[i] for name, rows in index.items()}) for i in range(k)) / k
+            return sum(step(data, _row(index, i)) for i in range(k)) / k
         return steps
     def epoch(data, index):  # XLA: the whole epoch in one call (at batch 16, per-call overhead would outweigh a step)
         k = tf.shape(next(iter(index.values())))[0]
-        def body(i, sums): return i + 1, sums + one(data, {name: rows[i] for name, rows in index.items()})
+        def body(i, sums): return i + 1, sums + one(data, _row(index, i))
         _, sums = tf.while_loop(lambda i, s: i < k, body, (tf.constant(0), tf.zeros(n)), parallel_iterations=1)
         return sums / ops.cast(k, 'float32')
     return tf.function(epoch, jit_compile=True, autograph=False, reduce_retracing=True)
@@ -166,7 +173,7 @@ def _torch_epoch(model, variables, loss, n: int, jit: bool):
     step = torch.compile(step) if jit else step
     def epoch(data, index):
         k = len(next(iter(index.values())))
-        return sum(step(data, {name: rows[i] for name, rows in index.items()}) for i in range(k)) / k
+        return sum(step(data, _row(index, i)) for i in range(k)) / k
     return epoch
 
 # %% ../nbs/02a_engine.ipynb #2a57704c
@@ -180,8 +187,7 @@ def compile_epoch(model, # its optimizer built for `variables`
     make = {'tensorflow': _tf_epoch, 'jax': _jax_epoch, 'torch': _torch_epoch}[backend()]
     run = make(model, variables, loss, len(names), jit_compile(False) if jit is None else jit)
     def epoch(data, index) -> dict:
-        index = {k: ops.convert_to_tensor(np.asarray(v, 'int32')) for k, v in index.items()}
-        return dict(zip(names, map(float, ops.convert_to_numpy(run(data, index)))))
+        return dict(zip(names, map(float, ops.convert_to_numpy(run(data, _tensors(index))))))
     return epoch
 
 # %% ../nbs/02a_engine.ipynb #ce117575
@@ -189,7 +195,7 @@ def _tf_sums(model, f, n: int, jit: bool):
     import tensorflow as tf
     def run(data, index):
         k = tf.shape(next(iter(index.values())))[0]
-        def body(i, s): return i + 1, s + f(data, {name: rows[i] for name, rows in index.items()})
+        def body(i, s): return i + 1, s + f(data, _row(index, i))
         return tf.while_loop(lambda i, s: i < k, body, (tf.constant(0), tf.zeros(n)), parallel_iterations=1)[1]
     return tf.function(run, jit_compile=jit, autograph=False, reduce_retracing=True)
 
@@ -213,7 +219,7 @@ def _torch_sums(model, f, n: int, jit: bool):
     import torch
     def run(data, index):
         with torch.no_grad():
-            return sum(f(data, {name: rows[i] for name, rows in index.items()}) for i in range(len(next(iter(index.values())))))
+            return sum(f(data, _row(index, i)) for i in range(len(next(iter(index.values())))))
     return run
 
 def compile_sums(model, f: Callable, # (data, rows) -> a vector of `n` sums over those rows
@@ -221,7 +227,7 @@ def compile_sums(model, f: Callable, # (data, rows) -> a vector of `n` sums over
     "`f` summed over every row of `index`, compiled on the active backend, with no gradients: for validation."
     make = {'tensorflow': _tf_sums, 'jax': _jax_sums, 'torch': _torch_sums}[backend()]
     run = make(model, f, n, jit_compile(False) if jit is None else jit)
-    return lambda data, index: ops.convert_to_numpy(run(data, {k: ops.convert_to_tensor(np.asarray(v, 'int32')) for k, v in index.items()}))
+    return lambda data, index: ops.convert_to_numpy(run(data, _tensors(index)))
 
 # %% ../nbs/02a_engine.ipynb #afe88c88
 def fit_epochs(model, # compiled (its optimizer's state is checkpointed)

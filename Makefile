@@ -68,20 +68,22 @@ pytest: install
 # test_training_is_seeded, M2 and the CLI in test_semisupervised/test_cli). Under PyTorch: the engine's notebook and
 # structure, model, train (resume included) and semisupervised. Both full sets would take CI past its 40 minutes; `make backends
 # JAX_TESTS=... JAX_SKIP= TORCH_TESTS=...` runs more (DEVELOPERS.md says what was run by hand).
-JAX_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_train.py tests/test_generate.py tests/test_sampler.py \
-	tests/test_classifier.py tests/test_semisupervised.py tests/test_cli.py
+JAX_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py \
+	tests/test_generate.py tests/test_export.py tests/test_sampler.py tests/test_classifier.py tests/test_semisupervised.py tests/test_cli.py
 JAX_SKIP ?= --deselect 'tests/test_train.py::test_short_real_run_lowers_the_loss[conv]' \
 	--deselect 'tests/test_classifier.py::test_recipe_learns_real_digits_and_not_shuffled_labels[cnn]' \
 	--deselect tests/test_semisupervised.py::test_the_experiment_and_the_shipping_paths_run_on_small_data \
 	--deselect tests/test_generate.py::test_streamed_run_matches_generate_and_stays_bounded
-TORCH_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_train.py tests/test_semisupervised.py
+TORCH_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py tests/test_semisupervised.py
 NO_TF := PYTHONPATH=$(CURDIR)/tests/no_tensorflow
 backends: install-backends
 	@echo "== KERAS_BACKEND=jax, TensorFlow hidden"
-	KERAS_BACKEND=jax $(NO_TF) $(BIN)/nbdev_test --path nbs/02a_engine.ipynb
+	KERAS_BACKEND=jax $(NO_TF) $(BIN)/nbdev_test --path nbs/05_engine.ipynb
+	KERAS_BACKEND=jax $(NO_TF) $(BIN)/nbdev_test --path nbs/05a_runs.ipynb
 	KERAS_BACKEND=jax $(NO_TF) $(BIN)/python -m pytest -p no:cacheprovider $(JAX_TESTS) $(JAX_SKIP)
 	@echo "== KERAS_BACKEND=torch, TensorFlow hidden"
-	KERAS_BACKEND=torch $(NO_TF) $(BIN)/nbdev_test --path nbs/02a_engine.ipynb
+	KERAS_BACKEND=torch $(NO_TF) $(BIN)/nbdev_test --path nbs/05_engine.ipynb
+	KERAS_BACKEND=torch $(NO_TF) $(BIN)/nbdev_test --path nbs/05a_runs.ipynb
 	KERAS_BACKEND=torch $(NO_TF) $(BIN)/python -m pytest -p no:cacheprovider $(TORCH_TESTS)
 
 bench: install install-backends system-deps
@@ -121,7 +123,7 @@ lab: install
 clean:
 	rm -rf $(VENV) _docs _proc .pytest_cache .hypothesis
 
-# Re-run notebooks in place so their saved outputs (what the docs show) are fresh: make execute NB=nbs/01_data.ipynb
+# Re-run notebooks in place so their saved outputs (what the docs show) are fresh: make execute NB=nbs/03_data.ipynb
 NB ?= $(wildcard nbs/[0-9]*.ipynb) nbs/index.ipynb
 execute: install
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python tools/execute_nbs.py $(NB)

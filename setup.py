@@ -36,7 +36,7 @@ setuptools.setup(
     package_data={cfg['lib_name']: reqs('package_data')},
     include_package_data=True,
     install_requires=reqs('requirements'),
-    extras_require={k: reqs(f'{k}_requirements') for k in ('widgets', 'dev', 'jax', 'torch')},
+    extras_require={k: reqs(f'{k}_requirements') for k in ('widgets', 'dev', 'jax', 'torch', 'parquet')},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -12,14 +12,22 @@ Every finished run is written to --out at once (with the summary), and M2 runs i
 run resumes. --data-rows merges the item-1/2 rows of `bench/few_labels_data.py` (the shipped recipe's line).
 
     python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work W --data-rows D.jsonl   # ~3 hours on 2 cores
+    python bench/few_labels_curve.py --smoke      # n = 20, 1 draw, on 300 + 200 images, 20 steps each: seconds
+
+With --smoke, --out and --work default to a temporary folder (never in the package), the data is the first 300 training
+and 200 test images, M2 and each CNN take 20 steps, and --full takes its digits row's first seed only.
 """
-import argparse, datetime, json, statistics, sys, time
+import argparse, datetime, json, statistics, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO/'bench'))
+from seed_reference import smoke_guard  # noqa: E402
 FIGURES = ('real_only', 'ours', 'real_plus_ours', 'ssvae_classifier')
+# `--smoke`: the same code on a tiny size (n = 20: an M2 is trained; n = 100, draw 0 is the bundled ssvae-100)
+SMOKE = dict(labels='20', draws=1, n_train=300, n_test=200, steps=20)
 
 
 def stats(v: list) -> dict:
@@ -51,21 +59,33 @@ def summary(res: dict) -> list:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
-    ap.add_argument('--labels', default='100,1000,300,3000', help='comma-separated n (default: 100,1000,300,3000)')
+    ap.add_argument('--labels', default=None, help=f"comma-separated n (default: 100,1000,300,3000; with --smoke, {SMOKE['labels']})")
     ap.add_argument('--draws', type=int, default=3)
     ap.add_argument('--full', action='store_true', help='also n = 22,699 with the digits generator (real + ours per seed)')
-    ap.add_argument('--out', type=Path, required=True)
-    ap.add_argument('--work', type=Path, required=True, help='M2 runs (L{n}-draw{d}); finished ones are reused')
+    ap.add_argument('--out', type=Path, help='the results (JSON; required but with --smoke)')
+    ap.add_argument('--work', type=Path, help='M2 runs (L{n}-draw{d}); finished ones are reused (required but with --smoke)')
     ap.add_argument('--data-rows', action='append', default=[], help='JSON lines of bench/few_labels_data.py to merge')
+    ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
     a = ap.parse_args(argv)
+    if not a.smoke and (a.out is None or a.work is None):
+        ap.error('the following arguments are required: ' + ', '.join(f for f, v in (('--out', a.out), ('--work', a.work)) if v is None))
+    a.labels = a.labels or (SMOKE['labels'] if a.smoke else '100,1000,300,3000')
+    steps = None  # train_classifier's default (1,800), and M2's below, but under --smoke
+    if a.smoke:
+        smoke_guard(ap, a.out, a.work)
+        a.draws, steps = min(a.draws, SMOKE['draws']), SMOKE['steps']
+        tmp = tempfile.TemporaryDirectory()  # removed when the script ends
+        a.out, a.work = a.out or Path(tmp.name)/'usefulness.json', a.work or Path(tmp.name)/'work'
     sys.path.insert(0, str(REPO))
     from vae_mnist.classifier import classify, train_classifier
     from vae_mnist.data import load_mnist
     from vae_mnist.files import atomic_write
     from vae_mnist.generate import generate, load_generator
-    from vae_mnist.model import load_pretrained, pretrained_dir
+    from vae_mnist.core import pretrained_dir
+    from vae_mnist.model import load_pretrained
     from vae_mnist.semisupervised import SSVAEConfig, fit_ssvae_density, label_split, train_ssvae
     (x, y), (x_test, y_test) = data = load_mnist()
+    if a.smoke: (x, y), (x_test, y_test) = (x[:SMOKE['n_train']], y[:SMOKE['n_train']]), (x_test[:SMOKE['n_test']], y_test[:SMOKE['n_test']])
     acc = lambda clf: round(float((classify(clf, x_test)[0] == y_test).mean()), 4)
     res = json.loads(a.out.read_text()) if a.out.exists() else {}
     command = 'python bench/few_labels_curve.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
@@ -84,28 +104,28 @@ def main(argv=None):
         for draw in range(a.draws):
             if (n, draw) in done: continue
             t0, idx = time.perf_counter(), label_split(y, n, draw)
-            config = SSVAEConfig(n_labels=n, seed=draw, steps=4000 if n <= 300 else 2000)
+            config = SSVAEConfig(n_labels=n, seed=draw, steps=steps or (4000 if n <= 300 else 2000))
             model = (load_pretrained('ssvae-100') if (n, draw) == (100, 0) else  # the bundled model is this run
                      train_ssvae(config, x, y, a.work/f"L{n}-draw{draw}", m1=m1, verbose=0)[0])
             model.latent_density = fit_ssvae_density(model, x)
             g = generate(model, len(x), seed=draw)  # the defaults: fitted density, the model's own classifier's labels
             row = dict(n_labels=n, draw=draw, generator='ssvae', steps=config.steps,
                        ssvae_classifier=round(float((model.predict_proba(x_test).argmax(1) == y_test).mean()), 4),
-                       real_only=acc(train_classifier(x[idx], y[idx], kind='cnn', seed=draw)),
-                       ours=acc(train_classifier(g.x, g.y, kind='cnn', seed=draw)),
-                       real_plus_ours=acc(train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), kind='cnn', seed=draw)))
+                       real_only=acc(train_classifier(x[idx], y[idx], steps=steps, kind='cnn', seed=draw)),
+                       ours=acc(train_classifier(g.x, g.y, steps=steps, kind='cnn', seed=draw)),
+                       real_plus_ours=acc(train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), steps=steps, kind='cnn', seed=draw)))
             row['seconds'] = round(time.perf_counter() - t0, 1)
             res['runs'].append(row); save(); print(json.dumps(row), flush=True)
     if a.full:
         q = json.loads((pretrained_dir()/'quality.json').read_text())
         qrow = next(r for r in q['rows'] if (r['model'], r['sampler'], r.get('threshold', 0)) == ('digits', 'fitted', 0))
         gen = load_generator('digits')
-        for i, seed in enumerate(qrow.get('seeds', [0, 1, 2])):
+        for i, seed in enumerate(qrow.get('seeds', [0, 1, 2])[:1 if a.smoke else None]):
             if (len(x), seed) in done: continue
             g = generate(gen, len(x), seed=seed)
             row = dict(n_labels=len(x), draw=seed, generator='digits', real_only=q['real_reference']['per_seed'][i],
                        ours=qrow['tstr']['per_seed'][i], source_real_only_and_ours=q['command'],
-                       real_plus_ours=acc(train_classifier(np.concatenate([x, g.x]), np.concatenate([y, g.y]), kind='cnn', seed=seed)))
+                       real_plus_ours=acc(train_classifier(np.concatenate([x, g.x]), np.concatenate([y, g.y]), steps=steps, kind='cnn', seed=seed)))
             res['runs'].append(row); save(); print(json.dumps(row), flush=True)
     save()
 

@@ -2,6 +2,7 @@
 
     python bench/generate_speed.py                      # about a minute on 2 cores
     python bench/generate_speed.py --repeats 3 --million --json bench/results/generate_speed.json
+    python bench/generate_speed.py --smoke              # 1 run of 1,000 digits, a 5-point baseline (--million: 2,000): seconds
 
 Model: `--model`, default the bundled `seed` VAE (2-D latent, unconditional), so every digit is also labelled by the
 bundled reader (the CNN of `vae_mnist.classifier`); a conditional model (`--model cvae`, `--model digits`) is asked
@@ -28,8 +29,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO/'bench'))
+from seed_reference import smoke_guard  # noqa: E402
 sys.path.insert(0, str(REPO))
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+# `--smoke`: the same code on a tiny size; `million` is the digits its --million worker writes
+SMOKE = dict(n=1000, repeats=1, baseline_points=5, batch_size=400, warm=500, million=2000)
 
 
 def _rss_mb() -> float:
@@ -37,12 +42,12 @@ def _rss_mb() -> float:
         return next(int(l.split()[1]) for l in f if l.startswith('VmRSS:')) / 1024
 
 
-def million_worker(n: int, batch_size: int):
-    "Runs in a fresh process: write n digits to npz in batches; print one JSON line."
+def million_worker(n: int, batch_size: int, warm: int = 20_000):
+    "Runs in a fresh process: write n digits to npz in batches (after `warm` of them); print one JSON line."
     from vae_mnist.classifier import load_classifier
     from vae_mnist.generate import load_generator, write_generated
     model, clf = load_generator('seed'), load_classifier()
-    write_generated(model, 20_000, Path(tempfile.mkdtemp())/'warm.npz', classifier=clf, batch_size=batch_size)  # warm-up
+    write_generated(model, warm, Path(tempfile.mkdtemp())/'warm.npz', classifier=clf, batch_size=batch_size)  # warm-up
     before = _rss_mb()
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
@@ -59,7 +64,7 @@ def million_worker(n: int, batch_size: int):
                           x_shape=shape, counts=info['counts'])))
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=100_000)
     ap.add_argument('--repeats', type=int, default=3)
@@ -69,8 +74,14 @@ def main():
     ap.add_argument('--worker', type=int, help=argparse.SUPPRESS)
     ap.add_argument('--batch-size', type=int, default=10_000)
     ap.add_argument('--model', default='seed', help='a bundled model (default: seed)')
-    a = ap.parse_args()
-    if a.worker: return million_worker(a.worker, a.batch_size)
+    ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
+    a = ap.parse_args(argv)
+    if a.worker: return million_worker(a.worker, a.batch_size, *([SMOKE['warm']] if a.smoke else []))
+    warm, million = 10_000, 1_000_000
+    if a.smoke:
+        smoke_guard(ap, a.json)
+        a.n, a.repeats, a.baseline_points, a.batch_size = SMOKE['n'], SMOKE['repeats'], SMOKE['baseline_points'], SMOKE['batch_size']
+        warm, million = SMOKE['warm'], SMOKE['million']
 
     import numpy as np
     from vae_mnist.classifier import load_classifier
@@ -80,7 +91,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as d:
         labeller = None if model.config.conditional else clf  # a conditional model's labels need no reader
-        write_generated(model, 10_000, Path(d)/'warm.npz', classifier=labeller)  # warm-up: traces the functions
+        write_generated(model, warm, Path(d)/'warm.npz', classifier=labeller)  # warm-up: traces the functions
         times = []
         for i in range(a.repeats):
             t0 = time.perf_counter()
@@ -113,11 +124,12 @@ def main():
     print(f"ratio: ours is {res['speedup']:,.0f}x faster per digit")
 
     if a.million:
-        p = subprocess.run([sys.executable, __file__, '--worker', '1000000', '--batch-size', str(a.batch_size)],
+        p = subprocess.run([sys.executable, __file__, '--worker', str(million), '--batch-size', str(a.batch_size),
+                            *(['--smoke'] if a.smoke else [])],
                            capture_output=True, text=True, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'})
         if p.returncode: raise SystemExit(f"million-digit worker failed: {p.stderr[-2000:]}")
         m = res['million'] = json.loads(p.stdout.strip().splitlines()[-1])
-        print(f"1,000,000 digits to npz ({m['file_mb']:.0f} MB) in {m['seconds']:.1f} s ({m['digits_per_s']:,.0f} digits/s); "
+        print(f"{m['n']:,} digits to npz ({m['file_mb']:.0f} MB) in {m['seconds']:.1f} s ({m['digits_per_s']:,.0f} digits/s); "
               f"RSS {m['rss_before_mb']:.0f} MB before generating, peak {m['peak_rss_mb']:.0f} MB "
               f"(the set itself is 784 MB as uint8, 3,136 MB as float32)")
     if a.json:

@@ -8,6 +8,7 @@ Both sides train in fresh processes, one after the other: the seed's Keras-2 cod
     python bench/generator_cost.py                   # digits: ~15 minutes on 2 cores
     python bench/generator_cost.py --epochs 3        # ~3 minutes: 3 epochs, the full run extrapolated from them
     python bench/generator_cost.py --preset cvae     # the MLP cvae, for comparison
+    python bench/generator_cost.py --smoke           # the seed 1 epoch, the preset 2 (extrapolated), on 256 + 256 images: seconds
 
 With `--epochs N` (fewer than the preset's), the preset trains N epochs and its full run is estimated as the
 first epoch (tracing included) plus the median of the later ones times the remaining epochs; the line says so.
@@ -17,8 +18,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
-from seed_reference import run_seed  # noqa: E402
+from seed_reference import SMOKE as SEED_SMOKE, run_seed, smoke_guard  # noqa: E402
 from train_speed import run_ours  # noqa: E402
+
+# `--smoke`: the same code on a tiny size: the seed as in its own smoke run, the preset 2 epochs (its full run extrapolated)
+SMOKE = dict(seed_epochs=SEED_SMOKE['epochs'], epochs=2, n_train=SEED_SMOKE['n_train'], n_test=SEED_SMOKE['n_test'])
 
 
 def main(argv=None):
@@ -27,14 +31,17 @@ def main(argv=None):
     ap.add_argument('--limit', type=float, default=15.0, help='the target ratio (default: 15)')
     ap.add_argument('--epochs', type=int, help="train only this many epochs and extrapolate (default: the preset's)")
     ap.add_argument('--json', help='also write the figures to this file')
+    ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
     a = ap.parse_args(argv)
+    if a.smoke: a.epochs = SMOKE['epochs']; smoke_guard(ap, a.json)
+    seed_epochs, n_train, n_test = (SMOKE['seed_epochs'], SMOKE['n_train'], SMOKE['n_test']) if a.smoke else (25, None, None)
     sys.path.insert(0, str(REPO))
     from vae_mnist.model import get_config
     epochs = get_config(a.preset).epochs
-    print(f"the seed as written (25 epochs), then preset {a.preset!r} ({epochs} epochs), on the same data ...", flush=True)
-    seed = run_seed(epochs=25, seed=0, dataset='mnist')
+    print(f"the seed as written ({seed_epochs} epochs), then preset {a.preset!r} ({epochs} epochs), on the same data ...", flush=True)
+    seed = run_seed(epochs=seed_epochs, seed=0, dataset='mnist', n_train=n_train, n_test=n_test)
     run = min(a.epochs or epochs, epochs)
-    ours = run_ours(run, 0, 'mnist', a.preset)
+    ours = run_ours(run, 0, 'mnist', a.preset, n_train=n_train, n_test=n_test)
     seed_s = seed['build_s'] + seed['fit_s']  # as train_speed.py: its model build and fit call
     if run < epochs:  # extrapolate: everything up to the end of epoch 1, then the median later epoch for the rest
         ours['measured_epochs'], ours['measured_s'] = run, ours['train_s']

@@ -11,12 +11,21 @@ Changes needed to run it under tf-keras: none (imports come from `tf_keras` inst
 
     python bench/seed_reference.py --epochs 25                       # the seed on the offline MNIST set
     python bench/seed_reference.py --epochs 2 --dataset fashion_mnist
+    python bench/seed_reference.py --smoke                           # 1 epoch on 256 training and 256 test images: seconds
 """
 import argparse, json, os, statistics, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent/'shared'/'data'/'mnist-22k'  # the offline MNIST the Makefile points VAE_MNIST_DATA at
+SMOKE = dict(epochs=1, n_train=256, n_test=256)  # `--smoke`: the same code on a tiny size (also used by the scripts that run the seed)
+
+
+def smoke_guard(ap, *paths):
+    "`--smoke` writes nothing into the package or bench/: an output path there is refused (every bench script uses this)."
+    for p in paths:
+        if p is not None and any(Path(p).resolve().is_relative_to(REPO/d) for d in ('vae_mnist', 'bench')):
+            ap.error(f"--smoke writes nothing into vae_mnist/ or bench/; not {p}")
 
 
 def worker_env(dataset='mnist', **extra) -> dict:
@@ -28,12 +37,13 @@ def worker_env(dataset='mnist', **extra) -> dict:
     return env
 
 
-def run_seed(epochs=25, batch_size=16, seed=0, n_train=None, dataset='mnist') -> dict:
+def run_seed(epochs=25, batch_size=16, seed=0, n_train=None, dataset='mnist', n_test=None) -> dict:
     "Train the seed in a fresh tf-keras process; its timings, history and test losses as a dict."
     env = worker_env(dataset, TF_USE_LEGACY_KERAS='1')
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--epochs', str(epochs),
            '--batch-size', str(batch_size), '--seed', str(seed), '--dataset', dataset]
     if n_train is not None: cmd += ['--n-train', str(n_train)]
+    if n_test is not None: cmd += ['--n-test', str(n_test)]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -45,7 +55,7 @@ def run_seed(epochs=25, batch_size=16, seed=0, n_train=None, dataset='mnist') ->
     return res
 
 
-def _worker(epochs, batch_size, seed, n_train, dataset):
+def _worker(epochs, batch_size, seed, n_train, dataset, n_test=None):
     "The seed's code (tf-keras); prints one JSON line. Must run in a fresh process."
     t_start = time.perf_counter()
     os.environ['TF_USE_LEGACY_KERAS'] = '1'  # before TensorFlow is imported
@@ -56,7 +66,8 @@ def _worker(epochs, batch_size, seed, n_train, dataset):
     from tf_keras import backend as K, layers
     import_s = time.perf_counter() - t_start
     sys.path.insert(0, str(REPO))
-    from vae_mnist.data import load_mnist, normalize, flatten
+    from vae_mnist.core import flatten, normalize
+    from vae_mnist.data import load_mnist
 
     random.seed(seed); np.random.seed(seed); tf.random.set_seed(seed)
 
@@ -64,6 +75,7 @@ def _worker(epochs, batch_size, seed, n_train, dataset):
     (x_train, _), (x_test, _) = load_mnist(dataset=dataset)
     x_train, x_test = flatten(normalize(x_train)), flatten(normalize(x_test))
     if n_train is not None: x_train = x_train[:n_train]
+    if n_test is not None: x_test = x_test[:n_test]
     t_build = time.perf_counter()
 
     # --- seed: encoder
@@ -145,10 +157,14 @@ def main(argv=None):
     ap.add_argument('--batch-size', type=int, default=16)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--n-train', type=int, default=None, help='use only the first N training images')
+    ap.add_argument('--n-test', type=int, default=None, help='use only the first N test images (validation and test loss)')
     ap.add_argument('--dataset', default='mnist', choices=['mnist', 'fashion_mnist'])
+    ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    args = (a.epochs, a.batch_size, a.seed, a.n_train, a.dataset)
+    if a.smoke:
+        a.epochs, a.n_train, a.n_test = SMOKE['epochs'], SMOKE['n_train'], SMOKE['n_test']
+    args = (a.epochs, a.batch_size, a.seed, a.n_train, a.dataset, a.n_test)
     if a.worker: return _worker(*args)
     print(json.dumps(run_seed(*args), indent=1))
 

@@ -11,32 +11,39 @@ The clock starts before the variables are made (after the data is in memory), as
 
     python bench/train_floor.py                     # 3 runs, each in a fresh process
     python bench/train_floor.py --target 38.44 --seed-seconds 39.5   # the seed's loss and wall time, from train_speed.py
+    python bench/train_floor.py --smoke            # 1 run of 2 epochs on 512 training and 1,000 test images: seconds
 """
 import argparse, json, statistics, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
-from seed_reference import worker_env  # noqa: E402
+from seed_reference import smoke_guard, worker_env  # noqa: E402
+
+SMOKE = dict(runs=1, epochs=2, n_train=512, n_test=1000)  # `--smoke`: the same code on a tiny size (validation is in 1,000s)
 
 
-def run_floor(epochs=25, seed=0, target=None) -> dict:
-    "One floor run in a fresh process: its timings and losses as a dict."
+def run_floor(epochs=25, seed=0, target=None, n_train=None, n_test=None) -> dict:
+    "One floor run in a fresh process: its timings and losses as a dict. `n_train`, `n_test`: only the first images."
     env = worker_env()
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--epochs', str(epochs), '--seed', str(seed)]
     if target is not None: cmd += ['--target', str(target)]
+    if n_train is not None: cmd += ['--n-train', str(n_train)]
+    if n_test is not None: cmd += ['--n-test', str(n_test)]
     p = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
     if p.returncode != 0: raise RuntimeError(f"floor worker failed (exit {p.returncode}): {p.stderr.strip()[-2000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def _worker(epochs, seed, target):
+def _worker(epochs, seed, target, n_train=None, n_test=None):
     "One run in this process; prints one JSON line."
     import numpy as np
     import tensorflow as tf
     sys.path.insert(0, str(REPO))
-    from vae_mnist.data import flatten, load_mnist, normalize
+    from vae_mnist.core import flatten, normalize
+    from vae_mnist.data import load_mnist
     (x, _), (xv, _) = load_mnist()
+    x, xv = x[:n_train], xv[:n_test]  # None: all
     x, xv = tf.constant(flatten(normalize(x))), tf.constant(flatten(normalize(xv)))
     n_steps, n_val = len(x) // 16, len(xv) // 1000
 
@@ -109,10 +116,17 @@ def main(argv=None):
     ap.add_argument('--target', type=float, default=38.44, help="test loss to reach (the seed's true loss)")
     ap.add_argument('--seed-seconds', type=float, default=None, help="the seed's wall time, for the ratio")
     ap.add_argument('--json', type=Path, default=None, help='also write every run here')
+    ap.add_argument('--n-train', type=int, default=None, help='use only the first N training images')
+    ap.add_argument('--n-test', type=int, default=None, help='use only the first N test images (a multiple of 1,000)')
+    ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if a.worker: return _worker(a.epochs, a.seed, a.target)
-    runs = [run_floor(a.epochs, a.seed, a.target) for _ in range(a.runs)]
+    if a.worker: return _worker(a.epochs, a.seed, a.target, a.n_train, a.n_test)
+    if a.smoke:
+        a.runs, a.epochs, a.n_train, a.n_test = SMOKE['runs'], SMOKE['epochs'], SMOKE['n_train'], SMOKE['n_test']
+        smoke_guard(ap, a.json)
+    if a.n_test is not None and (a.n_test < 1000 or a.n_test % 1000): ap.error('--n-test: a multiple of 1,000 (validation runs in chunks of 1,000)')
+    runs = [run_floor(a.epochs, a.seed, a.target, a.n_train, a.n_test) for _ in range(a.runs)]
     med = lambda k: statistics.median(r[k] for r in runs)
     print(f"raw TensorFlow, no Keras: {a.runs} run(s) of {a.epochs} epochs, batch 16, validation every epoch")
     print(f"  make variables {med('build_s'):.2f} s, trace {med('trace_s'):.2f} s, "

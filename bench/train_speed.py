@@ -23,34 +23,40 @@ the seed's wall time; the last line says whether this run met it.
     python bench/train_speed.py --seeds 3                # the seed's seed-to-seed spread too: ~4 minutes
     python bench/train_speed.py --dataset fashion_mnist --epochs 2   # seconds per epoch on 60,000 images
     python bench/train_speed.py --floor 3                # and the raw-TensorFlow floor (bench/train_floor.py)
+    python bench/train_speed.py --smoke                  # 1 epoch each, 1 run of ours, on 256 + 256 images: seconds
 """
 import argparse, json, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
-from seed_reference import run_seed, worker_env  # noqa: E402
-from train_floor import run_floor  # noqa: E402
+from seed_reference import run_seed, smoke_guard, worker_env  # noqa: E402
+from train_floor import SMOKE as FLOOR_SMOKE, run_floor  # noqa: E402
+
+SMOKE = dict(epochs=1, seeds=1, repeats=1, n_train=256, n_test=256)  # `--smoke`: the same code on a tiny size
 
 
-def run_ours(epochs=25, seed=0, dataset='mnist', preset='seed', xla_flags=None) -> dict:
-    "Train our preset in a fresh process; its timings and history as a dict."
+def run_ours(epochs=25, seed=0, dataset='mnist', preset='seed', xla_flags=None, n_train=None, n_test=None) -> dict:
+    "Train our preset in a fresh process; its timings and history as a dict. `n_train`, `n_test`: only the first images."
     env = worker_env(dataset, PYTHONPATH=str(REPO))
     if xla_flags is not None: env['XLA_FLAGS'] = xla_flags
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--epochs', str(epochs), '--seed', str(seed),
            '--dataset', dataset, '--preset', preset]
+    if n_train is not None: cmd += ['--n-train', str(n_train)]
+    if n_test is not None: cmd += ['--n-test', str(n_test)]
     p = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
     if p.returncode != 0: raise RuntimeError(f"worker failed (exit {p.returncode}): {p.stderr.strip()[-2000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def _worker(epochs, seed, dataset, preset):
+def _worker(epochs, seed, dataset, preset, n_train=None, n_test=None):
     "Our side: `train()` timed as a whole, plus when each epoch ended. Prints one JSON line."
     import keras
     from vae_mnist.data import load_mnist
     from vae_mnist.model import get_config
     from vae_mnist.train import train
-    data = load_mnist(dataset=dataset)
+    (x, y), (xt, yt) = load_mnist(dataset=dataset)
+    data = (x[:n_train], y[:n_train]), (xt[:n_test], yt[:n_test])  # None: all
     ends = []
     class EpochEnds(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None): ends.append(time.perf_counter())
@@ -83,15 +89,26 @@ def main(argv=None):
     ap.add_argument('--floor', type=int, default=0, metavar='N',
                     help="also run N times the same recipe in raw TensorFlow, no Keras (bench/train_floor.py)")
     ap.add_argument('--json', help='also write all figures to this file')
+    ap.add_argument('--n-train', type=int, default=None, help='use only the first N training images (every side)')
+    ap.add_argument('--n-test', type=int, default=None, help='use only the first N test images (every side; the floor: 1,000s)')
+    ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE} "
+                    "(and --floor N: 1 run of the floor's smoke size)")
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if a.worker: return _worker(a.epochs, a.seed, a.dataset, a.preset)
+    if a.worker: return _worker(a.epochs, a.seed, a.dataset, a.preset, a.n_train, a.n_test)
+    if a.smoke:
+        a.epochs, a.seeds, a.repeats, a.n_train, a.n_test = (SMOKE[k] for k in ('epochs', 'seeds', 'repeats', 'n_train', 'n_test'))
+        a.floor = min(a.floor, 1)
+        smoke_guard(ap, a.json)
+    if a.floor and not a.smoke and a.n_test is not None and (a.n_test < 1000 or a.n_test % 1000):
+        ap.error("--floor: --n-test must be a multiple of 1,000")
+    floor_size = (FLOOR_SMOKE['epochs'], FLOOR_SMOKE['n_train'], FLOOR_SMOKE['n_test']) if a.smoke else (a.epochs, a.n_train, a.n_test)
     if a.floor and (a.preset, a.dataset) != ('seed', 'mnist'): ap.error("--floor is the seed recipe on MNIST only")
     print(f"training {a.epochs} epochs of the seed (tf-keras, {a.seeds} random seed(s)), then {a.repeats} run(s) of preset "
           f"{a.preset!r}{f' with XLA_FLAGS={a.xla_flags!r}' if a.xla_flags else ''}, on {a.dataset}, batch 16 ...", flush=True)
-    seeds = [run_seed(epochs=a.epochs, seed=a.seed + i, dataset=a.dataset) for i in range(a.seeds)]
-    ours = [run_ours(a.epochs, a.seed, a.dataset, a.preset, a.xla_flags) for _ in range(a.repeats)]
-    floor = [run_floor(a.epochs, a.seed, seeds[0]['test_loss_true']) for _ in range(a.floor)]
+    seeds = [run_seed(epochs=a.epochs, seed=a.seed + i, dataset=a.dataset, n_train=a.n_train, n_test=a.n_test) for i in range(a.seeds)]
+    ours = [run_ours(a.epochs, a.seed, a.dataset, a.preset, a.xla_flags, a.n_train, a.n_test) for _ in range(a.repeats)]
+    floor = [run_floor(floor_size[0], a.seed, seeds[0]['test_loss_true'], *floor_size[1:]) for _ in range(a.floor)]
     s, o = seeds[0], sorted(ours, key=lambda r: r['train_s'])[len(ours) // 2]  # our median run by wall time
     s_wall = s['build_s'] + s['fit_s']     # the seed's model build and `fit`: what our `train()` call covers
     s_epochs = sum(s['epoch_times'])       # its epochs alone (see the module docstring)

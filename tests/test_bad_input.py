@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 from vae_mnist.cli import main
-from vae_mnist.model import get_config, pretrained_dir
+from vae_mnist.core import pretrained_dir
+from vae_mnist.model import get_config
 
 REPO = Path(__file__).resolve().parents[1]
 IDX = ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')
@@ -181,7 +182,7 @@ def test_info_says_when_the_data_folder_does_not_exist(capsys, monkeypatch, tmp_
     monkeypatch.setenv('VAE_MNIST_DATA', str(tmp_path/'gone'))
     status, out, err = run_main(capsys, 'info')
     assert status == 0 and err == ''
-    assert f"MNIST: not found: {tmp_path/'gone'} does not exist" in out
+    assert f"MNIST: {tmp_path/'gone'} (from VAE_MNIST_DATA) does not exist" in out
 
 
 def test_force_replaces_exactly_what_we_wrote(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """Real-browser test of the explorers: JupyterLab on localhost, driven by Playwright on Debian's Chromium.
 
 Starts `jupyter lab` (a free port, a random token, `--no-browser`, a temporary root folder holding a copy of
-nbs/05_explore.ipynb without its saved outputs), opens the notebook in Chromium, runs all cells from the Run menu,
+nbs/10_explore.ipynb without its saved outputs), opens the notebook in Chromium, runs all cells from the Run menu,
 drags the first slider of the first slider explorer and checks that the rendered digit changed, comparing
 screenshots of the image element. Screenshots are kept in test-artifacts/browser/.
 
@@ -48,7 +48,7 @@ def lab(tmp_path, mnist_dir):
     except ImportError: need(False, "the playwright Python package (pip install playwright)")
     root, home = tmp_path / 'root', tmp_path / 'home'
     root.mkdir(); home.mkdir()
-    _clean_copy(REPO / 'nbs' / '05_explore.ipynb', root / '05_explore.ipynb')
+    _clean_copy(REPO / 'nbs' / '10_explore.ipynb', root / '10_explore.ipynb')
     port, token = free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ('MPLBACKEND', 'JUPYTER_CONFIG_DIR', 'JUPYTER_RUNTIME_DIR')}
     env.update(VAE_MNIST_DATA=str(mnist_dir), TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=str(REPO),
@@ -70,7 +70,7 @@ def lab(tmp_path, mnist_dir):
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"JupyterLab did not start: {(tmp_path / 'jupyter.log').read_text()[-3000:]}")
             time.sleep(0.25)
-        yield f'http://127.0.0.1:{port}/lab/tree/05_explore.ipynb?token={token}', token
+        yield f'http://127.0.0.1:{port}/lab/tree/10_explore.ipynb?token={token}', token
     finally:
         server.terminate()
         try: server.wait(timeout=20)

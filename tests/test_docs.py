@@ -145,7 +145,7 @@ def _content(pages): return {k: v for k, v in pages.items() if k not in SKIP_PAG
 
 
 def test_every_notebook_is_a_page(pages, site):
-    "One page per notebook in nbs/, named as Quarto names it (`01_data.ipynb` -> `data.html`), plus the home page."
+    "One page per notebook in nbs/, named as Quarto names it (`03_data.ipynb` -> `data.html`), plus the home page."
     import re
     want = {re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.stem) + '.html' for p in (REPO / 'nbs').glob('*.ipynb')}
     assert want <= set(pages), f"missing pages: {sorted(want - set(pages))}"

@@ -5,7 +5,8 @@ import pytest
 from vae_mnist.evaluate import (augmentation, classifier_accuracy, evaluate_model, fid_mnist, frechet_distance,
                                 iw_log_likelihood, label_faithfulness, neg_elbo)
 from vae_mnist.classifier import load_classifier
-from vae_mnist.generate import Synthetic, generate
+from vae_mnist.export import Synthetic
+from vae_mnist.generate import generate
 from vae_mnist.model import load_pretrained, model_card
 
 

@@ -1,14 +1,11 @@
-"Generation: shapes, dtypes, label balance, seeded reproducibility, every export format round trip, a streamed run."
-import gzip
+"Generation: shapes, dtypes, label balance, seeded reproducibility, a streamed run (the formats: test_export.py)."
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from vae_mnist.data import load_mnist, read_csv, read_idx
 from vae_mnist.classifier import classifier_card, classify, load_classifier
-from vae_mnist.generate import (DatasetWriter, Synthetic, digit_grid, generate, infer_format, iter_generate, save,
-                                write_generated)
+from vae_mnist.generate import generate, iter_generate, write_generated
 from vae_mnist.model import load_pretrained
 
 
@@ -87,70 +84,6 @@ def test_bad_arguments(cvae, kwargs, msg):
 
 def test_unconditional_model_cannot_take_labels(seed_vae, classifier):
     with pytest.raises(ValueError, match='is unconditional'): generate(seed_vae, 10, labels=3, classifier=classifier)
-
-
-def test_npz_round_trip(sample, tmp_path):
-    with np.load(save(tmp_path/'s.npz', sample)) as f:
-        assert np.array_equal(f['x'], sample.x) and np.array_equal(f['y'], sample.y)
-        assert np.array_equal(f['confidence'], sample.confidence)
-    with np.load(save(tmp_path/'c.npz', Synthetic(sample.x, sample.y), compress=True)) as f:
-        assert np.array_equal(f['x'], sample.x) and 'confidence' not in f.files
-
-
-@pytest.mark.parametrize('name', ['s.csv', 's.csv.gz'])
-def test_csv_round_trips_through_the_data_module(sample, tmp_path, name):
-    x, y = read_csv(save(tmp_path/name, sample))
-    assert np.array_equal(x, sample.x) and np.array_equal(y, sample.y)
-
-
-def test_idx_folder_loads_with_load_mnist(sample, tmp_path):
-    d = save(tmp_path/'idx', sample, format='idx', n_test=200)
-    (xa, ya), (xb, yb) = load_mnist(d)
-    assert (len(xa), len(xb)) == (500, 200)
-    assert np.array_equal(np.concatenate([xa, xb]), sample.x) and np.array_equal(np.concatenate([ya, yb]), sample.y)
-    assert np.array_equal(np.load(d/'confidence.npy'), sample.confidence)
-    assert read_idx(d/'t10k-labels-idx1-ubyte.gz').dtype == np.uint8
-    with pytest.raises(ValueError, match='n_test < n'): save(tmp_path/'idx2', sample, format='idx', n_test=700)
-
-
-def test_png_grid_and_folders(sample, tmp_path):
-    from PIL import Image
-    grid = np.asarray(Image.open(save(tmp_path/'g.png', sample, scale=1)))
-    assert np.array_equal(grid, digit_grid(sample.x, sample.y))
-    assert np.array_equal(grid[2:30, 2:30], 255 - sample.x[sample.y == 0][0])
-    d = save(tmp_path/'pngs', sample, format='png-folders')
-    for k in range(10):
-        files = sorted((d/str(k)).glob('*.png'))
-        assert len(files) == (sample.y == k).sum()
-        assert np.array_equal(np.asarray(Image.open(files[0])), sample.x[sample.y == k][0])
-
-
-def test_formats_from_names():
-    assert [infer_format(p) for p in ('a.npz', 'a.CSV', 'a.csv.gz', 'a.png')] == ['npz', 'csv', 'csv', 'png']
-    with pytest.raises(ValueError, match='cannot tell the format'): infer_format('a.txt')
-    with pytest.raises(ValueError, match='unknown format'): infer_format('a', 'jpeg')
-
-
-@pytest.mark.parametrize('name, fmt', [('a.npz', None), ('a.csv', None), ('d', 'idx'), ('g.png', None), ('p', 'png-folders')])
-def test_existing_output_is_refused_unless_forced(sample, tmp_path, name, fmt):
-    path = save(tmp_path/name, sample, format=fmt)
-    with pytest.raises(FileExistsError, match='already exists'): save(path, sample, format=fmt)
-    small = Synthetic(sample.x[:70], sample.y[:70], sample.confidence[:70])
-    save(path, small, format=fmt, force=True)
-    if fmt == 'idx': assert len(load_mnist(path)[0][0]) == 60
-    if name.endswith('.npz'):
-        with np.load(path) as f: assert len(f['x']) == 70
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')], "temporary files left behind"
-
-
-def test_failed_write_leaves_nothing(sample, tmp_path):
-    for fmt, name in (('npz', 'a.npz'), ('idx', 'd'), ('csv', 'a.csv')):
-        w = DatasetWriter(tmp_path/name, 100, fmt)
-        w.write(Synthetic(sample.x[:40], sample.y[:40]))
-        with pytest.raises(ValueError, match='got 40 digits, expected 100'): w.close()
-        with pytest.raises(ValueError, match='more than the n=10'):
-            with DatasetWriter(tmp_path/name, 10, fmt) as w2: w2.write(Synthetic(sample.x[:40], sample.y[:40]))
-    assert list(tmp_path.iterdir()) == []
 
 
 def _peak_traced(f) -> int:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from vae_mnist.data import normalize
+from vae_mnist.core import normalize
 from vae_mnist.model import (PRESETS, VAE, VAEConfig, get_config, kl_divergence, load_model, load_pretrained,
                              model_card, pretrained_names, reconstruction_loss)
 

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LIMIT = 1_500_000  # bytes per notebook; the largest, 04_results, is about 1.4 MB (two 10,000-point plotly scatters)
+LIMIT = 1_500_000  # bytes per notebook; the largest, 09_results, is about 1.4 MB (two 10,000-point plotly scatters)
 SCRIPT_LIMIT = 50_000  # bytes of JavaScript inline in one output: more is a vendored library
 WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
 FIX_PLOTLY = ("display plotly figures with `pio.renderers.default = 'plotly_mimetype+notebook_connected'` (JSON plus "

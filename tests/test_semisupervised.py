@@ -1,4 +1,4 @@
-"The semi-supervised VAE (nbs/09_few_labels.ipynb): label draws, NaN handling, and the bundled ssvae-100 through the user's paths."
+"The semi-supervised VAE (nbs/11_few_labels.ipynb): label draws, NaN handling, and the bundled ssvae-100 through the user's paths."
 import json
 
 import numpy as np
@@ -72,7 +72,7 @@ def test_the_shipped_density_is_fitted_to_the_codes_and_generates_better_labels(
 
 
 def test_generate_takes_an_ssvae_whose_class_a_notebook_defined_again():
-    # nbdev_test runs 09_few_labels in a worker that may have imported vae_mnist.semisupervised for an earlier notebook;
+    # nbdev_test runs 11_few_labels in a worker that may have imported vae_mnist.semisupervised for an earlier notebook;
     # the notebook's exported cells then define SSVAE again and register it with Keras, so load_model hands back the
     # notebook's class, not the module's. generate must still take it (CI failed on exactly this once).
     import importlib.util
@@ -116,8 +116,9 @@ def test_usefulness_table_and_the_cards_that_quote_it(tmp_path):
     "Issue 19, items 3-4: bench/few_labels_curve.py's summary, the shipped table, and each card quoting the row that applies."
     import importlib.util
     from pathlib import Path
-    from vae_mnist.generate import usefulness, write_generated
-    from vae_mnist.generate import write_labelled
+    from vae_mnist.cards import usefulness
+    from vae_mnist.generate import write_generated
+    from vae_mnist.label import write_labelled
     spec = importlib.util.spec_from_file_location('few_labels_curve', Path(__file__).resolve().parents[1]/'bench'/'few_labels_curve.py')
     curve = importlib.util.module_from_spec(spec); spec.loader.exec_module(curve)
     (tmp_path/'d.jsonl').write_text(''.join(json.dumps(dict(idea=k, independent_cnn=v, draw=d)) + '\n'

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from vae_mnist.model import get_config
-from vae_mnist.data import epoch_order
+from vae_mnist.engine import epoch_order
 from vae_mnist.train import TrainingError, load_checkpoint, train
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,9 +26,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path: sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nbtools import WIDGET_STATE_MIME, WIDGET_VIEW_MIME, drop_foreign_widgets, split_directives, widget_state  # noqa: E402,F401
+
 JS = REPO / 'tools' / 'docs_js'
 PLOTLY_MIME = 'application/vnd.plotly.v1+json'
-WIDGET_STATE_MIME = 'application/vnd.jupyter.widget-state+json'
 # Files the site needs from tools/docs_js/node_modules: (source, destination under _static/vendor).
 JS_FILES = [('requirejs/require.js', 'require.js'),
             ('@jupyter-widgets/html-manager/dist', 'html-manager'),
@@ -86,17 +88,6 @@ def read_frontmatter(nb) -> dict:
     return {}
 
 
-_directive = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
-
-
-def split_directives(src: str):
-    "Remove the leading `#| key: value` lines of a code cell; return (source, {key: value})."
-    lines, d = src.splitlines(), {}
-    while lines and (m := _directive.match(lines[0])):
-        d[m.group(1)] = m.group(2); lines.pop(0)
-    return '\n'.join(lines), d
-
-
 def is_plotly_init(o) -> bool:
     "Is this output the plotly.js loader that plotly's `notebook`/`notebook_connected` renderers display once?"
     h = o.get('data', {}).get('text/html', '')
@@ -134,21 +125,13 @@ def showdoc_html(md: str) -> str:
 
 def drop_unrenderable_widgets(nb, where: str):
     "Remove saved widgets whose JavaScript is not in @jupyter-widgets/html-manager (e.g. anywidget): they need a CDN."
-    state = (nb.metadata.get('widgets', {}).get(WIDGET_STATE_MIME) or {}).get('state') or {}
-    bad = {k for k, m in state.items() if not str(m.get('model_module', '')).startswith('@jupyter-widgets/')}
+    bad = drop_foreign_widgets(nb)
     if not bad: return
-    names = sorted({state[k].get('model_name', '?') + ' from ' + state[k].get('model_module', '?') for k in bad})
+    names = sorted({m.get('model_name', '?') + ' from ' + m.get('model_module', '?') for m in bad.values()})
     log(f"warning: {where}: {len(bad)} saved widget(s) cannot render offline ({', '.join(names)}); shown as a note")
-    refs = {f"IPY_MODEL_{k}" for k in bad}
-    for k in bad: del state[k]
-    for m in state.values():
-        st = m.get('state', {})
-        for a, v in st.items():
-            if isinstance(v, list): st[a] = [x for x in v if x not in refs]
-            elif v in refs: st[a] = None
     for c in nb.cells:
         for o in c.get('outputs', []):
-            view = o.get('data', {}).get('application/vnd.jupyter.widget-view+json')
+            view = o.get('data', {}).get(WIDGET_VIEW_MIME)
             if view and view.get('model_id') in bad:
                 o['data'] = {'text/html': '<p class="widget-unavailable"><em>(An interactive widget that needs a '
                                           'running Python kernel: run the notebook to use it.)</em></p>'}
@@ -186,7 +169,7 @@ def to_myst(procd: list, src_dir: Path, doc_url: str):
         if fm.get('description'): head += f"\n> {fm['description']}\n"
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(head))
         drop_unrenderable_widgets(nb, p.name)
-        if (nb.metadata.get('widgets', {}).get(WIDGET_STATE_MIME) or {}).get('state'): widget_pages.add(name)
+        if widget_state(nb): widget_pages.add(name)
         for c in nb.cells:
             if c.cell_type == 'markdown': c.source = fix(c.source)
             if c.cell_type != 'code': continue

@@ -19,14 +19,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-_directive = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
-
-
-def _split_directives(src: str):
-    lines, d = src.splitlines(), {}
-    while lines and (m := _directive.match(lines[0])):
-        d[m.group(1)] = m.group(2); lines.pop(0)
-    return '\n'.join(lines), d
+if str(Path(__file__).resolve().parent) not in sys.path: sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nbtools import split_directives  # noqa: E402
 
 
 def _text(v) -> str: return ''.join(v) if isinstance(v, list) else str(v)
@@ -50,7 +44,7 @@ def render(nb, files: Path, rel: str) -> str:
     for i, c in enumerate(cells, 1):
         if c.cell_type == 'markdown': out.append(c.source.strip()); continue
         if c.cell_type != 'code': continue
-        src, d = _split_directives(c.source)
+        src, d = split_directives(c.source)
         if d.get('include', '').lower() == 'false': continue
         if d.get('echo', '').lower() != 'false' and src.strip(): out.append(f"``` python\n{src.strip()}\n```")
         if d.get('output', '').lower() == 'false': continue

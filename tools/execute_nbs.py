@@ -10,11 +10,14 @@ most 256 colours (our greyscale digit figures) are re-encoded losslessly (greysc
 opaque PNGs of more colours lose their alpha channel (RGB), about a tenth smaller.
 Usage: python tools/execute_nbs.py nbs/01_data.ipynb [...]   (run from the repository root; cwd is each notebook's folder)
 """
-import base64, io, re, sys
+import argparse, base64, io, re, sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+if str(Path(__file__).resolve().parent) not in sys.path: sys.path.insert(0, str(Path(__file__).resolve().parent))
+import nbtools  # noqa: E402
 
 NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d|"
                    r"To enable the following instructions|\s*$)")
@@ -30,20 +33,9 @@ def strip_noise(cell):
         outs.append(o)
     cell['outputs'] = outs
 
-WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
-
 def drop_foreign_widgets(nb) -> int:
     "Drop saved widget models not from @jupyter-widgets (and references to them); returns how many were dropped."
-    state = (nb.metadata.get('widgets', {}).get(WIDGET_STATE) or {}).get('state') or {}
-    bad = {k for k, m in state.items() if not str(m.get('model_module', '')).startswith('@jupyter-widgets/')}
-    refs = {f"IPY_MODEL_{k}" for k in bad}
-    for k in bad: del state[k]
-    for m in state.values():
-        st = m.get('state', {})
-        for a, v in st.items():
-            if isinstance(v, list): st[a] = [x for x in v if x not in refs]
-            elif v in refs: st[a] = None
-    return len(bad)
+    return len(nbtools.drop_foreign_widgets(nb))
 
 def smaller_png(b64: str) -> str:
     """A PNG (base64) re-encoded losslessly, when smaller: as greyscale, or else as a palette of at most 256 colours,
@@ -86,5 +78,9 @@ def execute(path: Path):
     print(f"executed {path} ({len(skipped)} cells marked eval: false skipped, {dropped} saved widget models "
           f"the static site cannot draw dropped); {path.stat().st_size / 1e6:.2f} MB")
 
-if __name__ == '__main__':
-    for p in sys.argv[1:]: execute(Path(p))
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('notebooks', nargs='*', type=Path, metavar='NB', help='notebooks to run and save in place')
+    for p in ap.parse_args(argv).notebooks: execute(p)
+
+if __name__ == '__main__': main()

@@ -402,3 +402,10 @@ def test_stale_temporary_files_of_a_killed_run_are_removed(tmp_path):
     r = subprocess.run(_cmd('generate', '-n', 100, '--format', 'idx', '--out', tmp_path/'d'), env=_env(), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert not _temps(tmp_path) and sorted(p.name for p in tmp_path.iterdir()) == ['d']
+
+
+def test_parquet_without_pyarrow_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'pyarrow', None)  # as on a machine without the [parquet] extra
+    status, out, err = run_main(capsys, 'generate', '--model', 'cvae', '-n', 20, '--format', 'parquet', '--out', tmp_path/'hf')
+    assert_refused(status, out, err, "writing Parquet needs pyarrow, which is not installed; pip install 'vae_mnist[parquet]'")
+    assert list(tmp_path.iterdir()) == []

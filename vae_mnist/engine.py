@@ -57,7 +57,6 @@ def make_dataset(x, y=None, # float images and (optionally) labels
                  seed: int = 0, # shuffle seed
                  drop_remainder: bool = False):
     "Batches of `x` (or `(x, y)` pairs) for `fit`, as a `keras.utils.PyDataset`; epoch e's order depends on `(seed, e)`."
-    import keras
     class Batches(keras.utils.PyDataset):
         def __init__(self): super().__init__(); self.epoch, self.order = 0, self._order(0)
         def _order(self, e): return np.random.default_rng([seed, e]).permutation(len(x)) if shuffle else np.arange(len(x))

@@ -44,7 +44,7 @@ class Format:
     def open(self): pass
     def write(self, b: Synthetic): pass # `self.w.count` digits came before `b`
     def close(self): pass # complete the temporary file(s); `self.w.conf`: every confidence so far (raw float32), or None
-    def card_files(self, card: dict) -> dict: return {} # more files that carry the card: {name: text}
+    def card_files(self, card: dict) -> dict: return {} # a folder format: more files inside it that carry the card, {name: text}
     def abort(self):
         for f in self.handles:
             try: f.close()

@@ -12,9 +12,8 @@ import numpy as np
 
 from . import __version__
 from .classifier import classify, load_classifier, predict_proba
-from .core import check_count, to_uint8
 from .cards import shipped_quality, today, usefulness
-from .core import Synthetic
+from .core import Synthetic, check_count, to_uint8
 from .export import write_dataset
 from .model import VAE, is_generator, load_model, load_pretrained, model_card
 from .sampler import LatentDensity, load_density, pretrained_density

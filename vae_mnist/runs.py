@@ -102,10 +102,9 @@ def fit_epochs(model, # compiled (its optimizer's state is checkpointed)
 # %% ../nbs/05a_runs.ipynb #26acd266
 RUN_FILES = ('checkpoint.npz', 'history.json', 'history.csv', 'model.keras')  # what a run writes as it goes
 
-def read_run_config(out_dir, cls, # the run's folder; the config's class (`from_dict`, `to_dict`)
-                    name: str = 'config.json'):
-    "The config of the run in `out_dir`, read from its `name` as a `cls`, or a `TrainingError` naming the file."
-    path = Path(out_dir)/name
+def read_run_config(out_dir, cls): # the run's folder; the config's class (`from_dict`, `to_dict`)
+    "The config of the run in `out_dir`, read from its `config.json` as a `cls`, or a `TrainingError` naming the file."
+    path = Path(out_dir)/'config.json'
     try: return cls.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError, AttributeError) as e:
         raise TrainingError(f"{path}: not a readable config of a run ({error_line(e)}); {AFRESH}") from None
@@ -115,7 +114,8 @@ def _begin(out_dir: Path, config, files: dict, resume: bool, length: str, what: 
     if resume and (out_dir/'checkpoint.npz').exists():
         saved = read_run_config(out_dir, type(config))
         if {**saved.to_dict(), length: 0} != {**config.to_dict(), length: 0}:
-            raise TrainingError(f"{out_dir}: holds a run of a different {what} ({getattr(saved, 'name', '?')}); {AFRESH}")
+            named = f" ({saved.name})" if getattr(saved, 'name', None) else ''
+            raise TrainingError(f"{out_dir}: holds a run of a different {what}{named}; {AFRESH}")
         for name, d in files.items():
             try: same = json.loads((out_dir/name).read_text()) == d
             except (OSError, ValueError): same = False

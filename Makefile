@@ -66,15 +66,15 @@ pytest: install
 # resume, generate, sampler, classifier, semisupervised, cli) but three whose convolutions XLA:CPU runs 15-20x slower
 # than TensorFlow and the memory bound calibrated on TensorFlow's buffers (~5.5 minutes; their paths run under JAX in cheaper tests: conv fit in test_model, the CNN recipe in
 # test_training_is_seeded, M2 and the CLI in test_semisupervised/test_cli). Under PyTorch: the engine's notebook and
-# structure, model, train (resume included) and semisupervised. Both full sets would take CI past its 40 minutes; `make backends
+# structure, model, train (resume included), consistency and semisupervised. Both full sets would take CI past its 40 minutes; `make backends
 # JAX_TESTS=... JAX_SKIP= TORCH_TESTS=...` runs more (DEVELOPERS.md says what was run by hand).
 JAX_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py \
-	tests/test_generate.py tests/test_export.py tests/test_sampler.py tests/test_classifier.py tests/test_semisupervised.py tests/test_cli.py
+	tests/test_generate.py tests/test_export.py tests/test_sampler.py tests/test_classifier.py tests/test_consistency.py tests/test_semisupervised.py tests/test_cli.py
 JAX_SKIP ?= --deselect 'tests/test_train.py::test_short_real_run_lowers_the_loss[conv]' \
 	--deselect 'tests/test_classifier.py::test_recipe_learns_real_digits_and_not_shuffled_labels[cnn]' \
 	--deselect tests/test_semisupervised.py::test_the_experiment_and_the_shipping_paths_run_on_small_data \
 	--deselect tests/test_generate.py::test_streamed_run_matches_generate_and_stays_bounded
-TORCH_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py tests/test_semisupervised.py
+TORCH_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py tests/test_consistency.py tests/test_semisupervised.py
 NO_TF := PYTHONPATH=$(CURDIR)/tests/no_tensorflow
 backends: install-backends
 	@echo "== KERAS_BACKEND=jax, TensorFlow hidden"
@@ -101,8 +101,8 @@ pretrained: install
 	d = load_mnist(); [print(n, train_pretrained(n, d)['test']) for n in '$(PRETRAINED)'.split()]"
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.classifier import ship_classifier; print(ship_classifier(load_mnist()))"
 	$(BIN)/python bench/data_quality.py   # the quality figures every dataset card quotes (assets/quality.json)
-	$(BIN)/python bench/few_labels.py --out vae_mnist/assets/few_labels.json --ship   # ssvae-100 and its figures (~2 hours)
-	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full   # ~3 hours
+	$(BIN)/python bench/few_labels.py --out vae_mnist/assets/few_labels.json --labels 100 --draws 3 --augment '' --ship --work $(OUT)/curve   # ssvae-100 and its figures (~35 minutes)
+	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full   # reuses those M2 runs
 	rm -f $(OUT)/few_labels_data.jsonl; $(BIN)/python bench/few_labels_data.py --model ssvae-100 --draw 0 --out $(OUT)/few_labels_data.jsonl
 	for d in 1 2; do $(BIN)/python bench/few_labels_data.py --model $(OUT)/curve/L100-draw$$d/model.keras --draw $$d --out $(OUT)/few_labels_data.jsonl || exit 1; done
 	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full --data-rows $(OUT)/few_labels_data.jsonl  # merges

@@ -50,7 +50,7 @@ def main(argv=None):
     ap.add_argument('--ship', action='store_true', help='write the L=100 draw-0 model to the package as ssvae-100')
     ap.add_argument('--no-seed', action='store_true', help='skip the seed reference (no cost ratio)')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
-                    help='override an SSVAEConfig field for M2, e.g. --set classifier=mlp --set steps=4000 (JSON values)')
+                    help='override an SSVAEConfig field for M2, e.g. --set classifier=mlp --set consistency=0 --set steps=4000 (JSON values)')
     ap.add_argument('--recipes', default='cnn,mlp', help="classifier recipes of the augmentation experiment (default: cnn,mlp)")
     ap.add_argument('--work', type=Path, help='folder for the runs (default: a new temporary one); runs finished there are reused')
     ap.add_argument('--m1', type=Path, help='a finished M1 run folder (from an earlier run of this script) to reuse '
@@ -70,7 +70,8 @@ def main(argv=None):
     from vae_mnist.core import pretrained_dir
     from vae_mnist.model import VAEConfig, load_pretrained, pretrained_names
     from vae_mnist.evaluate import few_labels_run
-    from vae_mnist.semisupervised import SSVAEConfig, ssvae_card
+    from vae_mnist.own_labels import ssvae_card
+    from vae_mnist.semisupervised import SSVAEConfig
     from vae_mnist.train import train
     tmp = tempfile.TemporaryDirectory() if a.smoke and a.work is None else None  # removed when the script ends
     work = a.work or (Path(tmp.name) if tmp else Path(tempfile.mkdtemp()))
@@ -78,6 +79,7 @@ def main(argv=None):
     ship_dir = work/'assets' if a.smoke else pretrained_dir()  # where --ship writes the model
     sizes = dict(n_generated=SMOKE['n_generated'], classifier_steps=SMOKE['classifier_steps']) if a.smoke else {}  # else few_labels_run's
     res = dict(command='python bench/few_labels.py ' + ' '.join(argv if argv is not None else sys.argv[1:]), runs=[])
+    if a.out.exists() and 'before' in (earlier := json.loads(a.out.read_text())): res['before'] = earlier['before']  # an earlier recipe's figures, kept
     save = lambda: atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
     if not a.no_seed:
         print(f"the seed as written, {SEED_SMOKE['epochs'] if a.smoke else 25} epochs ...", flush=True)
@@ -122,7 +124,7 @@ def main(argv=None):
                 if a.ship:
                     import keras
                     model = keras.saving.load_model(work/'L100-draw0'/'model.keras')
-                    card = ssvae_card(model, x, y, x_test, y_test, 'ssvae-100', res['ssvae_100_s'])
+                    card = ssvae_card(model, x, y, (x_test, y_test), 'ssvae-100', res['ssvae_100_s'])
                     ship_dir.mkdir(parents=True, exist_ok=True)
                     save_model(model, ship_dir/'ssvae-100.keras')
                     atomic_write_text(ship_dir/'ssvae-100.json', json.dumps(card, indent=1))

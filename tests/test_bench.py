@@ -93,6 +93,12 @@ def check_few_labels_data(out):
     assert all(accuracy(r['independent_cnn']) for r in rows) and rows[-1]['n'] == 2 * rows[0]['n']
 
 
+def check_labeller(out):
+    assert line(out, 'M1 on 1,000 images')
+    [r] = json_lines(out)
+    assert (r['idea'], r['n_labels'], r['draw'], r['steps']) == ('default', 20, 0, 20) and accuracy(r['val']) and accuracy(r['test'])
+
+
 def check_generate_speed(out):
     assert '1,000 labelled digits generated and written to npz' in line(out, 'ours (seed):')
     assert line(out, 'seed as written (one predict per point') and 'faster per digit' in line(out, 'ratio: ours is')

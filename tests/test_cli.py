@@ -196,6 +196,8 @@ def test_train_ssvae_writes_its_labels_resumes_and_generates(tmp_path):
     lab = json.loads((run/'labelled.json').read_text())
     assert len(lab['indices']) == 20 and max(lab['indices']) < 3000 and np.bincount(lab['labels']).tolist() == [2] * 10
     assert (run/'m1'/'model.keras').is_file() and (run/'model.keras').is_file()
+    card = json.loads((run/'model.json').read_text())  # the run's card: its data, its labels, its classifier on the test set
+    assert card['n_labels'] == 20 and 'MNIST training images' in card['data'] and card['test']['accuracy'] == res['test_accuracy']
     r = cli(*args, '--steps', 550)  # resumes: M2's second epoch (50 steps: an epoch is 500) only
     assert json.loads(r.stdout)['epochs'] == 2, r.stderr
     assert len(json.loads((run/'history.json').read_text())) == 2

@@ -94,8 +94,9 @@ def _add_train(sub):
                    'class, drawn with seed 0 (default: 100); their indices go to OUT/labelled.json')
     p.add_argument('--out', required=True, type=Path, help='folder for checkpoints, history and model.keras')
     p.add_argument('--epochs', type=_positive_int, help="default: the preset's (ssvae: M1's epochs)")
-    p.add_argument('--steps', type=_positive_int, help='ssvae only: M2 optimizer steps (default: 4000)')
-    p.add_argument('--data', type=Path, help='MNIST folder or .npz (default: VAE_MNIST_DATA, then the cache)')
+    p.add_argument('--steps', type=_positive_int, help='ssvae only: M2 optimizer steps (default: 8000)')
+    p.add_argument('--data', type=Path, help='MNIST folder or .npz (default: VAE_MNIST_DATA, then the cache); for ssvae also '
+                   'your own partly labelled digits: an .npz with x and y (-1: no label), or a folder of 0-9/ and unlabelled/ PNGs')
     p.add_argument('--n-train', type=_positive_int, help='use only the first N training digits')
     p.add_argument('--fresh', action='store_true', help='start over instead of resuming a run in --out')
 
@@ -178,19 +179,23 @@ def cmd_train(a) -> dict:
     return res
 
 def _train_ssvae(a) -> dict:
-    "`train --preset ssvae`: M1, then M2 with --labels labels (see Few labels); resumable like the other presets."
-    from vae_mnist.semisupervised import SSVAEConfig, accuracy, label_split, train_ssvae
+    "`train --preset ssvae`: M1, then M2 with --labels labels of MNIST or every label of the user's own digits; resumable."
+    from vae_mnist.own_labels import holds_own_labels, train_carded, train_own
+    from vae_mnist.semisupervised import SSVAEConfig, label_split
     c = SSVAEConfig()
     config = SSVAEConfig(n_labels=a.labels or c.n_labels, m1={**c.m1, 'epochs': a.epochs or c.m1['epochs']}, steps=a.steps or c.steps)
-    (x, y), (x_test, y_test) = _data(a.data, a.n_train)
-    label_split(y, config.n_labels)  # too many labels for the data fails here, with its reason
-    model, history = train_ssvae(config, x, y, a.out, resume=not a.fresh, verbose=0)
-    from vae_mnist.sampler import save_density
-    from vae_mnist.semisupervised import fit_ssvae_density
-    save_density(fit_ssvae_density(model, x), a.out/'model.latent.npz')  # `generate --model OUT/model.keras` draws from it
-    return dict(preset='ssvae', model=str(a.out/'model.keras'), sampler=str(a.out/'model.latent.npz'), labelled=str(a.out/'labelled.json'), n_labels=config.n_labels,
-                epochs=len(history), last=history[-1] if history else None,
-                test_accuracy=accuracy(model.predict_proba(x_test).argmax(1), y_test))
+    if a.data is not None and holds_own_labels(a.data):  # the user's own digits: every label given is used
+        for flag, v in (('--labels', a.labels), ('--n-train', a.n_train)):
+            if v is not None: raise ValueError(f"{flag}: not with your own digits ({a.data}): every digit and every label given is used")
+        model, card = train_own(a.data, a.out, config, resume=not a.fresh, verbose=0)
+        history = json.loads((a.out/'history.json').read_text())
+    else:
+        (x, y), test = _data(a.data, a.n_train)
+        label_split(y, config.n_labels)  # too many labels for the data fails here, with its reason
+        model, card, history = train_carded(config, x, y, a.out, test=test, resume=not a.fresh, verbose=0)
+    return dict(preset='ssvae', data=card['data'], model=str(a.out/'model.keras'), card=str(a.out/'model.json'), sampler=card['sampler'],
+                labelled=str(a.out/'labelled.json'), n_labels=card['n_labels'], labels_per_class=card['labels_per_class'],
+                epochs=len(history), last=history[-1] if history else None, test_accuracy=(card['test'] or {}).get('accuracy'))
 
 def cmd_evaluate(a) -> dict:
     from vae_mnist.evaluate import evaluate_model

@@ -5,6 +5,7 @@
 # %% ../nbs/13_generate.ipynb #fcf47ede
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -88,12 +89,18 @@ def resolve_sampler(model: VAE, sampler=None) -> tuple[str, LatentDensity | None
         raise ValueError(f"the latent density (latent {sampler.latent_dim}) does not belong to model {model.config.name!r} (latent {model.config.latent_dim})")
     return 'fitted', sampler
 
+def _run_card(p: Path) -> dict | None:
+    "The card a run wrote beside its model (`model.json`, see Your own labels), if it is there and readable."
+    try: return json.loads(p.with_suffix('.json').read_text()) if p.suffix == '.keras' else None
+    except (OSError, ValueError): return None
+
 def load_generator(model: str | Path) -> VAE: # a bundled model's name, or a `.keras` file
     "A VAE (or SSVAE) ready to generate: a bundled model or a `.keras` file, with its fitted latent density when it has one."
     p = Path(model)
     if str(model).endswith('.keras') or '/' in str(model) or p.exists():
         vae = load_model(p, classes=(SSVAE,)); dens = p.with_name(p.name[:-len('.keras')] + '.latent.npz') if p.name.endswith('.keras') else None
         vae.latent_density, vae.bundled_name = load_density(dens) if dens is not None and dens.is_file() else None, None
+        vae.card = _run_card(p)
     else: vae = load_pretrained(str(model)); vae.latent_density, vae.bundled_name = pretrained_density(str(model)), str(model)
     vae.given_name = str(model)  # as the user named it: what results and cards report
     return vae
@@ -172,12 +179,12 @@ def _labelled_by(model, labeller: str) -> str:
 def dataset_card(model: VAE, sampler: str, info: dict, **kwargs) -> dict:
     "What a dataset file needs to say about itself: the generator and its card, how it was sampled, what it holds."
     name = getattr(model, 'bundled_name', None)  # set by `load_generator` for a bundled model
-    card = model_card(name) if name else dict(config=model.config.to_dict(), note='not a bundled model')
+    card = model_card(name) if name else getattr(model, 'card', None) or dict(config=model.config.to_dict(), note='not a bundled model')
     labeller = resolve_labeller(model, kwargs.get('labeller'))[0]
     ssvae = hasattr(model.config, 'n_labels')  # the generator saw only n_labels labels (Few labels)
     measured = ('ssvae', model.config.n_labels) if ssvae else (name, card.get('n_train'))  # the usefulness row that applies
     as_measured = sampler == 'fitted' and kwargs.get('threshold', 0.0) == 0 and labeller == ('classifier' if ssvae else 'drawn')
-    return dict(generator=name or f"a {model.config.name} model", generator_card=card,
+    return dict(generator=name or getattr(model, 'given_name', None) or f"a {model.config.name} model", generator_card=card,
                 sampler=sampler, temperature=kwargs.get('temperature', 1.0), seed=kwargs.get('seed'),
                 threshold=kwargs.get('threshold', 0.0), labels=('as the reader read them' if not model.config.conditional else
                                                                 ('balanced' if kwargs.get('labels') is None else 'as requested') +

@@ -32,7 +32,8 @@ def iter_labels(model, x, # a model with its own classifier (`predict_proba`: an
 # %% ../nbs/14_label.ipynb #57c0fdaf
 def labelled_card(model, name: str, source: str, info: dict) -> dict:
     "The card of a set of real images labelled by `model`'s classifier: predicted labels, by what, how good that classifier is."
-    card = model_card(name) if name in pretrained_names() else dict(config=model.config.to_dict(), note='not a bundled model')
+    card = (model_card(name) if name in pretrained_names() else
+            getattr(model, 'card', None) or dict(config=model.config.to_dict(), note='not a bundled model'))
     u = usefulness(model.config.n_labels)
     return dict(kind='real images with predicted labels', source=source, labels='predicted: none is a label a person gave',
                 labelled_by=f"the classifier q(y|x) of {name}, a semi-supervised VAE that saw {model.config.n_labels} labels",

@@ -111,3 +111,11 @@ def test_a_class_the_classifier_never_reads_gets_m2s_prior(mnist_train, tmp_path
     for k, g in enumerate(density.mixtures):
         assert np.allclose(g.means, 0) == (k not in (0, 3)) and g.means.shape == (4, model.config.latent_dim)
     assert np.isfinite(density.sample(np.random.default_rng(0), y=np.arange(10))).all()
+
+
+def test_a_single_array_named_npz_is_one_line(mine, tmp_path):
+    path, x, y = mine
+    with open(tmp_path/'one.npz', 'wb') as f: np.save(f, x)  # an .npy under an .npz name
+    with pytest.raises(DataError, match='holds a single .npy array, not an npz archive'):
+        read_partly_labelled(tmp_path/'one.npz')
+    assert not holds_own_labels(tmp_path/'one.npz')

@@ -9,7 +9,6 @@ import gzip
 import hashlib
 import os
 import zlib
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 
 from .core import DataError, error_line
 from .core import as_float, flatten, normalize  # importable from here too, as before
-from .formats import CSV_COLUMNS, check_images, check_labels, read_csv, read_idx, read_npz
+from .formats import CSV_COLUMNS, check_images, check_labels, npz_arrays, read_csv, read_idx, read_npz
 from .formats import idx_header, write_csv, write_idx  # importable from here too, as before
 
 # %% auto #0
@@ -100,14 +99,10 @@ def read_images(source) -> np.ndarray: # an npz, an IDX images file, a CSV, a fo
         if pngs: return np.stack([_read_png(f) for f in pngs])
         return read_dataset(p)[0][0]
     if name.endswith('.npz'):
-        try:
-            with open(p, 'rb') as fh, np.load(fh, allow_pickle=False) as f:
-                key = next((k for k in ('x', 'x_train') if k in f.files), None)
-                if key is None: raise DataError(p, f"npz holds no image array named x or x_train (it has {sorted(f.files)})")
-                return check_images(f[key], f"{p}[{key}]")
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-            if isinstance(e, DataError): raise
-            raise DataError(p, f"not a readable npz ({error_line(e)})") from None
+        arrays, names = npz_arrays(p, ('x', 'x_train'))
+        key = next((k for k in ('x', 'x_train') if k in arrays), None)
+        if key is None: raise DataError(p, f"npz holds no image array named x or x_train (it has {names})")
+        return check_images(arrays[key], f"{p}[{key}]")
     if '.csv' in name: return read_csv(p)[0]
     if 'idx3' in name: return check_images(read_idx(p), p)
     raise DataError(p, "give an .npz, an IDX images file (*idx3-ubyte[.gz]), a .csv, a folder of 28x28 PNGs, or a dataset folder")

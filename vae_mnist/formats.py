@@ -20,8 +20,8 @@ from .core import IMAGE_SHAPE, DataError, error_line
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['CSV_COLUMNS', 'read_idx', 'check_images', 'check_labels', 'idx_header', 'write_idx', 'read_csv', 'write_csv',
-           'read_npz', 'npy_header', 'copy_npy']
+__all__ = ['CSV_COLUMNS', 'read_idx', 'is_whole', 'check_images', 'check_labels', 'idx_header', 'write_idx', 'read_csv',
+           'write_csv', 'npz_arrays', 'read_npz', 'npy_header', 'copy_npy']
 
 # %% ../nbs/02a_formats.ipynb #e57997d1
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'),
@@ -57,6 +57,10 @@ def read_idx(path) -> np.ndarray: # an IDX file, gzipped or not
     return x.astype(dtype.newbyteorder('='))
 
 # %% ../nbs/02a_formats.ipynb #8ab9938c
+def is_whole(a) -> bool:
+    "Whether array `a` holds whole numbers: an integer dtype, or floats that are all finite and without a fraction."
+    return a.dtype.kind in 'iu' or (a.dtype.kind == 'f' and bool(np.isfinite(a).all()) and bool((a == np.round(a)).all()))
+
 def check_images(x, path) -> np.ndarray: # images as read, (N, 28, 28) or (N, 784)
     "`x` as uint8 (N, 28, 28), or `DataError` naming `path` if it is not a stack of 28×28 images in 0-255."
     x = np.asarray(x)
@@ -64,7 +68,7 @@ def check_images(x, path) -> np.ndarray: # images as read, (N, 28, 28) or (N, 78
     if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
         raise DataError(path, f"expected images of 28x28 pixels, found an array of shape {x.shape}")
     if len(x) == 0: raise DataError(path, "holds no images")
-    if x.dtype.kind not in 'iu' and not (x.dtype.kind == 'f' and np.isfinite(x).all() and (x == np.round(x)).all()):
+    if not is_whole(x):
         raise DataError(path, f"pixel values must be whole numbers 0-255, found dtype {x.dtype}")
     if x.dtype != np.uint8 and (x.min() < 0 or x.max() > 255):
         raise DataError(path, f"pixel values must be 0-255, found {x.min():g}..{x.max():g}")
@@ -75,7 +79,7 @@ def check_labels(y, path, n=None) -> np.ndarray: # labels as read; `n`: the numb
     "`y` as uint8 (N,), or `DataError` naming `path` if they are not N digits 0-9."
     y = np.asarray(y)
     if y.ndim != 1: raise DataError(path, f"expected a 1-D array of labels, found shape {y.shape}")
-    if y.dtype.kind not in 'iu' and not (y.dtype.kind == 'f' and np.isfinite(y).all() and (y == np.round(y)).all()):
+    if not is_whole(y):
         raise DataError(path, f"labels must be whole numbers 0-9, found dtype {y.dtype}")
     if len(y) and (y.min() < 0 or y.max() > 9): raise DataError(path, f"labels must be 0-9, found {y.min():g}..{y.max():g}")
     if n is not None and len(y) != n: raise DataError(path, f"{len(y)} labels for {n} images")
@@ -138,20 +142,24 @@ def write_csv(path, x, y) -> Path: # images (N, 28, 28) or (N, 784) uint8, label
     return atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 # %% ../nbs/02a_formats.ipynb #80c36a5d
-def read_npz(path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]: # a Keras-style `mnist.npz`
-    "`((x_train, y_train), (x_test, y_test))` from an npz with those four arrays."
+def npz_arrays(path, keys) -> tuple[dict, list]: # the arrays wanted
+    "The arrays of `keys` that npz file `path` holds, and the names of all it holds (the caller says what a missing one means); `DataError` if it is no readable npz."
     try:
         with open(path, 'rb') as fh: # ours to close, whatever np.load makes of it (it leaks it on a bad zip)
             f = np.load(fh, allow_pickle=False)
             if not isinstance(f, np.lib.npyio.NpzFile): raise DataError(path, "holds a single .npy array, not an npz archive")
-            missing = {'x_train', 'y_train', 'x_test', 'y_test'} - set(f.files)
-            if missing: raise DataError(path, f"npz lacks the arrays {sorted(missing)}")
-            arrays = {k: f[k] for k in ('x_train', 'y_train', 'x_test', 'y_test')}
+            return {k: f[k] for k in keys if k in f.files}, sorted(f.files)
     except FileNotFoundError: raise DataError(path, "no such file") from None
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
             NotImplementedError, RuntimeError) as e: # zipfile's errors for unknown compression methods, encryption
         if isinstance(e, DataError): raise
         raise DataError(path, f"not a readable npz ({error_line(e)})") from None
+
+def read_npz(path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]: # a Keras-style `mnist.npz`
+    "`((x_train, y_train), (x_test, y_test))` from an npz with those four arrays."
+    arrays, _ = npz_arrays(path, ('x_train', 'y_train', 'x_test', 'y_test'))
+    missing = {'x_train', 'y_train', 'x_test', 'y_test'} - set(arrays)
+    if missing: raise DataError(path, f"npz lacks the arrays {sorted(missing)}")
     x_train, x_test = (check_images(arrays[k], f"{path}[{k}]") for k in ('x_train', 'x_test'))
     return ((x_train, check_labels(arrays['y_train'], f"{path}[y_train]", len(x_train))),
             (x_test, check_labels(arrays['y_test'], f"{path}[y_test]", len(x_test))))

@@ -22,7 +22,8 @@ from .semisupervised import SSVAE
 
 # %% auto #0
 __all__ = ['MAX_TEMPERATURE', 'SAMPLERS', 'DEFAULT_MODEL', 'LABELLERS', 'request_labels', 'BalancedLabels', 'resolve_labeller',
-           'resolve_sampler', 'load_generator', 'iter_generate', 'generate', 'dataset_card', 'write_generated']
+           'resolve_sampler', 'load_generator', 'iter_generate', 'generate', 'card_of', 'dataset_card',
+           'write_generated']
 
 # %% ../nbs/13_generate.ipynb #dd7289a2
 MAX_TEMPERATURE = 10.0 # beyond it a latent point is far outside anything trained: the digits are noise or blank
@@ -176,10 +177,14 @@ def _labelled_by(model, labeller: str) -> str:
     return ("the model's own classifier q(y|x), reading each digit it drew" +
             (f" (its accuracy on the 10,000 real test digits: {acc:.2%})" if acc else ''))
 
+def card_of(model: VAE) -> dict:
+    "The card a model carries: a bundled one's, the `model.json` of the run it came from (`load_generator`), or its config."
+    name = getattr(model, 'bundled_name', None)  # set by `load_generator` for a bundled model
+    return model_card(name) if name else getattr(model, 'card', None) or dict(config=model.config.to_dict(), note='not a bundled model')
+
 def dataset_card(model: VAE, sampler: str, info: dict, **kwargs) -> dict:
     "What a dataset file needs to say about itself: the generator and its card, how it was sampled, what it holds."
-    name = getattr(model, 'bundled_name', None)  # set by `load_generator` for a bundled model
-    card = model_card(name) if name else getattr(model, 'card', None) or dict(config=model.config.to_dict(), note='not a bundled model')
+    name, card = getattr(model, 'bundled_name', None), card_of(model)
     labeller = resolve_labeller(model, kwargs.get('labeller'))[0]
     ssvae = hasattr(model.config, 'n_labels')  # the generator saw only n_labels labels (Few labels)
     measured = ('ssvae', model.config.n_labels) if ssvae else (name, card.get('n_train'))  # the usefulness row that applies

@@ -15,8 +15,7 @@ from .formats import check_images
 from .cards import today, usefulness
 from .core import Synthetic
 from .export import write_dataset
-from .generate import load_generator
-from .model import model_card, pretrained_names
+from .generate import card_of, load_generator
 
 # %% auto #0
 __all__ = ['iter_labels', 'labelled_card', 'write_labelled']
@@ -32,8 +31,7 @@ def iter_labels(model, x, # a model with its own classifier (`predict_proba`: an
 # %% ../nbs/14_label.ipynb #57c0fdaf
 def labelled_card(model, name: str, source: str, info: dict) -> dict:
     "The card of a set of real images labelled by `model`'s classifier: predicted labels, by what, how good that classifier is."
-    card = (model_card(name) if name in pretrained_names() else
-            getattr(model, 'card', None) or dict(config=model.config.to_dict(), note='not a bundled model'))
+    card = card_of(model)
     u = usefulness(model.config.n_labels)
     return dict(kind='real images with predicted labels', source=source, labels='predicted: none is a label a person gave',
                 labelled_by=f"the classifier q(y|x) of {name}, a semi-supervised VAE that saw {model.config.n_labels} labels",

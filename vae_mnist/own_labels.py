@@ -5,21 +5,20 @@
 # %% ../nbs/11b_own_labels.ipynb #1fb22b86
 from __future__ import annotations
 
-import datetime
 import json
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .classifier import accuracy
-from .core import DataError, error_line, pretrained_dir
+from .cards import today
+from .core import DataError, pretrained_dir
 from .data import read_images
 from .files import atomic_write_text
-from .formats import check_images
+from .formats import check_images, is_whole, npz_arrays
 from .runs import save_model
 from .sampler import save_density
 from .semisupervised import SSVAE, SSVAEConfig, fit_ssvae_density, label_split, train_ssvae
@@ -36,7 +35,7 @@ def check_partly_labelled(x, y, # images (N, 28, 28) and labels (N,): 0-9, or -1
     x, y = check_images(x, where), np.asarray(y)
     if y.ndim != 1: raise DataError(where, f"labels y must be one number per image, found an array of shape {y.shape}")
     if len(y) != len(x): raise DataError(where, f"x holds {len(x):,} images but y {len(y):,} labels; give one label (or -1) per image")
-    if y.dtype.kind not in 'iu' and not (y.dtype.kind == 'f' and np.isfinite(y).all() and (y == np.round(y)).all()):
+    if not is_whole(y):
         raise DataError(where, f"labels must be whole numbers, -1 (no label) or 0-{n_classes - 1}; found dtype {y.dtype}")
     y = y.astype('int64')
     bad = np.flatnonzero((y < -1) | (y >= n_classes))
@@ -52,30 +51,25 @@ def holds_own_labels(source) -> bool:
     p = Path(source).expanduser()
     if p.is_dir(): return any((p/d).is_dir() for d in ('unlabelled', *map(str, range(10))))
     if p.suffix.lower() != '.npz' or not p.is_file(): return False
-    try:
-        with np.load(p, allow_pickle=False) as f: return 'x' in f.files and 'x_train' not in f.files
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile): return False  # `read_partly_labelled` says what is wrong
+    try: names = npz_arrays(p, ())[1]
+    except DataError: return False  # `read_partly_labelled` says what is wrong
+    return 'x' in names and 'x_train' not in names
 
 def read_partly_labelled(source) -> tuple[np.ndarray, np.ndarray]: # an npz with x and y (-1: no label), or a folder of 0-9/ and unlabelled/
     "The digits (N, 28, 28) uint8 and labels (N,) int64, -1 where a digit has none, checked by `check_partly_labelled`."
     p = Path(source).expanduser()
     if not p.exists(): raise DataError(p, "no such file or folder")
     if p.is_dir():
-        parts = [(p/d, k) for d, k in ((str(k), k) for k in range(10))] + [(p/'unlabelled', -1)]
+        parts = [(p/str(k), k) for k in range(10)] + [(p/'unlabelled', -1)]
         parts = [(d, k) for d, k in parts if d.is_dir() and any(d.iterdir())]
         if not parts: raise DataError(p, "holds no subfolder 0-9 of labelled PNGs and no unlabelled/ of PNGs without labels")
         xs = [read_images(d) for d, _ in parts]
         return check_partly_labelled(np.concatenate(xs), np.concatenate([np.full(len(x), k) for x, (_, k) in zip(xs, parts)]), p)
     if p.suffix.lower() != '.npz': raise DataError(p, "give an .npz with x and y (-1 for a digit without a label), or a folder of 0-9/ and unlabelled/")
-    try:
-        with open(p, 'rb') as fh, np.load(fh, allow_pickle=False) as f:
-            missing = [k for k in ('x', 'y') if k not in f.files]
-            if missing: raise DataError(p, f"holds no {' or '.join(missing)} (it has {sorted(f.files)}); give x (N, 28, 28) and y (N,), -1 for no label")
-            x, y = f['x'], f['y']
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        if isinstance(e, DataError): raise
-        raise DataError(p, f"not a readable npz ({error_line(e)})") from None
-    return check_partly_labelled(x, y, p)
+    arrays, names = npz_arrays(p, ('x', 'y'))
+    missing = [k for k in ('x', 'y') if k not in arrays]
+    if missing: raise DataError(p, f"holds no {' or '.join(missing)} (it has {names}); give x (N, 28, 28) and y (N,), -1 for no label")
+    return check_partly_labelled(arrays['x'], arrays['y'], p)
 
 # %% ../nbs/11b_own_labels.ipynb #ce277934
 def ssvae_card(model: SSVAE, x, y, # the model, its training images and their labels (-1: none; unused ones are ignored)
@@ -93,7 +87,7 @@ def ssvae_card(model: SSVAE, x, y, # the model, its training images and their la
                 labelled_indices=labelled.tolist(), labelled_labels=seen.tolist(), epochs=c.epochs,
                 n_test=None if test is None else len(test[0]),
                 test=None if test is None else dict(accuracy=accuracy(model.predict_proba(test[0]).argmax(1), test[1])),
-                train_seconds=round(seconds, 1), keras=keras.__version__, date=datetime.date.today().isoformat())
+                train_seconds=round(seconds, 1), keras=keras.__version__, date=today())
 
 def train_pretrained_ssvae(data, # `((x_train, y_train), (x_test, y_test))`, MNIST; the test split only measures
                            n_labels: int = 100, assets_dir=None, work_dir=None, **overrides) -> dict: # returns the card

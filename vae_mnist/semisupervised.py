@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .classifier import accuracy
+from .classifier import accuracy  # not used here since the cards moved to own_labels: kept, users import it from here
 from .consistency import StrongView, pseudo_label_loss
 from .core import as_float
 from .engine import compile_epoch, jit_compile, set_seed
@@ -279,7 +279,7 @@ def fit_ssvae_density(model: SSVAE, x, # the training images (uint8), labelled o
     y = model.predict_proba(x).argmax(1)
     h = ops.convert_to_numpy(model.encoder(ops.concatenate([_codes(model, x), ops.one_hot(y, model.config.n_classes)], -1)))
     z, d = h[:, :model.config.latent_dim], model.config.latent_dim  # the means of q(z | u, y)
-    k = components  # N(0, I) as k equal components (a density file holds as many for every class)
-    prior = GaussianMixture(np.full(k, 1 / k), np.zeros((k, d)), np.repeat(np.eye(d)[None], k, 0))
+    # N(0, I) as `components` equal components (a density file holds as many for every class)
+    prior = GaussianMixture(np.full(components, 1 / components), np.zeros((components, d)), np.repeat(np.eye(d)[None], components, 0))
     return LatentDensity([fit_gmm(z[y == k], components, seed + k) if (y == k).sum() >= 2 * components else prior
                           for k in range(model.config.n_classes)], True)

@@ -66,16 +66,20 @@ pytest: install
 # resume, generate, sampler, classifier, consistency, semisupervised, cli) but four whose convolutions XLA:CPU runs 15-20x slower
 # than TensorFlow and the memory bound calibrated on TensorFlow's buffers (~8 minutes; their paths run under JAX in cheaper tests: conv fit in test_model, the CNN recipe in
 # test_training_is_seeded, M2 and the CLI in test_semisupervised/test_cli). Under PyTorch: the engine's notebook and
-# structure, model, train (resume included), consistency and semisupervised. Both full sets would take CI past its 40 minutes; `make backends
+# structure, model, train (resume included), consistency and semisupervised. Since M2 gained its consistency term (a CNN pass on
+# an augmented view), the CLI's ssvae run took 580 s under JAX and `evaluate --quality` 120 s: both are left out there (M2 runs
+# under JAX in test_semisupervised, the CNN recipe in test_classifier). Both full sets would take CI past its 40 minutes; `make backends
 # JAX_TESTS=... JAX_SKIP= TORCH_TESTS=...` runs more (DEVELOPERS.md says what was run by hand).
-JAX_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py \
+JAX_TESTS ?= tests/test_structure.py tests/test_predict.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py \
 	tests/test_generate.py tests/test_export.py tests/test_sampler.py tests/test_classifier.py tests/test_consistency.py tests/test_semisupervised.py tests/test_cli.py
 JAX_SKIP ?= --deselect 'tests/test_train.py::test_short_real_run_lowers_the_loss[conv]' \
 	--deselect 'tests/test_classifier.py::test_recipe_learns_real_digits_and_not_shuffled_labels[cnn]' \
 	--deselect tests/test_semisupervised.py::test_the_experiment_and_the_shipping_paths_run_on_small_data \
 	--deselect tests/test_semisupervised.py::test_m2_logs_the_pseudo_label_term_and_its_share \
+	--deselect tests/test_cli.py::test_train_ssvae_writes_its_labels_resumes_and_generates \
+	--deselect tests/test_cli.py::test_evaluate_quality_small_run \
 	--deselect tests/test_generate.py::test_streamed_run_matches_generate_and_stays_bounded
-TORCH_TESTS ?= tests/test_structure.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py tests/test_consistency.py tests/test_semisupervised.py
+TORCH_TESTS ?= tests/test_structure.py tests/test_predict.py tests/test_model.py tests/test_engine.py tests/test_runs.py tests/test_train.py tests/test_consistency.py tests/test_semisupervised.py
 NO_TF := PYTHONPATH=$(CURDIR)/tests/no_tensorflow
 backends: install-backends
 	@echo "== KERAS_BACKEND=jax, TensorFlow hidden"

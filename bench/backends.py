@@ -12,11 +12,17 @@ baseline: the seed notebook's own code (tf-keras, `bench/seed_reference.py`) on 
   first one compiles, and is reported apart);
 - trains M2 of the semi-supervised recipe (`SSVAEConfig()`, its CNN classifier; 100 labels) on the codes of the
   bundled ssvae-100's M1, `--m2-steps` steps an epoch, the same way;
+- runs the `vae-mnist train --preset digits` command itself (`--train-epochs` epochs on the first `--n` images) in a
+  fresh process, and splits its wall time: the import and backend start (a fresh process that does only that), the
+  epochs (their own seconds), and the rest ("outside"), itemized: reading the data, the checkpoints, fitting the
+  sampler, saving the model;
 - (not `torch-compile`, the presets only, with the engine's steps through `torch.compile`)
   writes 100,000 digits of the default generator (`digits`, its fitted sampler) to npz with `write_generated`, and
   100,000 of the MLP `cvae` (after a 10,000-digit warm-up of each).
 Every epoch time is also given as a ratio to the seed as written (its median epoch on the same images, same run):
-the lower the better. A backend that is not installed is reported as such. The machine is named in the output.
+the lower the better. A backend that is not installed is reported as such. The machine is named in the output, its GPU too (a worker
+reports the device its backend computes on). On a GPU machine, run the same command with `--json bench/backends-gpu.json`:
+the README's table reads every `bench/backends*.json`.
 """
 import argparse
 import json
@@ -36,7 +42,47 @@ from seed_reference import SMOKE as SEED_SMOKE, run_seed, smoke_guard, worker_en
 
 PRESETS = ('seed', 'cvae', 'digits')
 # `--smoke`: the same code on a tiny size, on the active backend only (unless --backends names others); M2 on --n images
-SMOKE = dict(n=256, n_val=256, epochs=2, m2_steps=5, n_generate=500, n_warm=200)
+SMOKE = dict(n=256, n_val=256, epochs=2, m2_steps=5, n_generate=500, n_warm=200, train_epochs=1)
+PARTS = {'data': ('vae_mnist.cli', '_data'), 'checkpoints': ('vae_mnist.runs', 'save_checkpoint'),
+         'sampler_fit': ('vae_mnist.sampler', 'fit_latent_density'), 'model_save': ('vae_mnist.runs', 'save_model')}
+
+
+def _timed_cli(argv: list[str], parts_json: str):
+    "Run `vae-mnist ARGV` here, timing the functions `PARTS` names (their seconds summed) into `parts_json`."
+    import importlib
+    spent = dict.fromkeys(PARTS, 0.0)
+    for part, (mod, fn) in PARTS.items():
+        m = importlib.import_module(mod)
+        def timed(*a, _f=getattr(m, fn), _part=part, **k):
+            t = time.perf_counter()
+            try: return _f(*a, **k)
+            finally: spent[_part] += time.perf_counter() - t
+        setattr(m, fn, timed)
+    from vae_mnist.cli import main
+    try: main(argv)
+    finally: Path(parts_json).write_text(json.dumps(spent))
+
+
+def train_command(backend: str, n: int, epochs: int) -> dict:
+    "The `train --preset digits` command's wall time on `backend`, split into the import, its epochs and the rest."
+    env = worker_env(KERAS_BACKEND=backend)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, '-c', 'from vae_mnist.cli import _quiet_start; _quiet_start()'], env=env, cwd=REPO, check=True)
+    start = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = ['train', '--preset', 'digits', '--epochs', str(epochs), '--n-train', str(n), '--out', f'{tmp}/run']
+        t = time.perf_counter()
+        p = subprocess.run([sys.executable, str(Path(__file__).resolve()), '--timed-cli', f'{tmp}/parts.json', *argv],
+                           env=env, cwd=REPO, capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        if p.returncode != 0: return dict(error=(p.stderr.strip().splitlines() or ['?'])[-1][:300])
+        history = json.loads(Path(f'{tmp}/run/history.json').read_text())
+        parts = json.loads(Path(f'{tmp}/parts.json').read_text())
+    epochs_s = sum(h['seconds'] for h in history)
+    outside = wall - start - epochs_s
+    return dict(command='vae-mnist ' + ' '.join(argv[:-1] + ['OUT']), wall_s=round(wall, 2),
+                import_s=round(start, 2), epochs_s=round(epochs_s, 2), outside_s=round(outside, 2),
+                outside={**{k: round(v, 2) for k, v in parts.items()}, 'other': round(outside - sum(parts.values()), 2)})
 
 
 def _epochs(history) -> dict:
@@ -63,6 +109,7 @@ def _worker(n: int, epochs: int, m2_steps: int, n_generate: int, compiled: bool 
     out = dict(backend=backend() + (' + torch.compile' if compiled else ''), keras=keras.__version__, gpu=has_gpu(), import_s=round(time.perf_counter() - t0, 2))
     lib = {'tensorflow': 'tensorflow', 'jax': 'jax', 'torch': 'torch'}[backend()]
     out['library'] = f"{lib} {__import__(lib).__version__}"
+    out['device'] = _device(lib)
     (x, y), (xt, yt) = load_mnist()
     data = ((x[:n], y[:n]), (xt[:n_val], yt[:n_val]))
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,6 +130,20 @@ def _worker(n: int, epochs: int, m2_steps: int, n_generate: int, compiled: bool 
     return out
 
 
+def _device(lib: str) -> str:
+    "What the backend computes on, by name (the GPU's model where there is one)."
+    if lib == 'jax':
+        import jax
+        d = jax.devices()[0]
+        return 'cpu' if d.platform == 'cpu' else f"{d.platform}: {getattr(d, 'device_kind', d)}"
+    if lib == 'torch':
+        import torch
+        return f"cuda: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else 'cpu'
+    import tensorflow as tf
+    gpus = tf.config.list_logical_devices('GPU')
+    return f"gpu: {gpus[0].name}" if gpus else 'cpu'
+
+
 def run_backend(name: str, args) -> dict:
     "One backend's worker in a fresh process; its JSON, or why it could not run."
     cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--n', str(args.n), '--epochs', str(args.epochs),
@@ -95,7 +156,39 @@ def run_backend(name: str, args) -> dict:
         return dict(backend=name, error=tail[:300])
     res = json.loads(p.stdout.strip().splitlines()[-1])
     res['wall_s'] = round(time.perf_counter() - t0, 1)
+    if name != 'torch-compile' and args.train_epochs: res['train_command'] = train_command(name, args.n, args.train_epochs)
     return res
+
+
+COLUMNS = (('seed', 'seed epoch'), ('cvae', 'cvae epoch'), ('digits', 'digits epoch'), ('m2', 'M2 epoch'),
+           ('generate_digits', '100,000 digits'), ('train_command', '`train` outside its epochs'))
+
+
+def _seconds(r: dict, key: str):
+    v = r.get(key) or {}
+    return v.get('epoch_s', v.get('seconds', v.get('outside_s')))
+
+
+def fastest_table(paths) -> str:
+    "Markdown: for each results file (a machine), each backend's seconds, the fastest in bold and the others as a multiple of it."
+    out = []
+    for path in paths:
+        res = json.loads(Path(path).read_text())
+        rows = [r for r in res['backends'] if 'error' not in r and 'compile' not in r['backend']]
+        device = ', '.join(sorted({r.get('device', 'gpu' if r.get('gpu') else 'cpu') for r in rows}))
+        out.append(f"**{res['machine']}** ({device}; {res['date']}; `{res['command']}`; epochs of {res['n_train']:,} images, "
+                   f"the median after the first; the `train` command: {res.get('train_command_note', 'digits preset')})\n")
+        out.append('| | ' + ' | '.join(name for _, name in COLUMNS) + ' |')
+        out.append('|---' * (len(COLUMNS) + 1) + '|')
+        best = {k: min((_seconds(r, k) for r in rows if _seconds(r, k) is not None), default=None) for k, _ in COLUMNS}
+        for r in rows:
+            cells = []
+            for k, _ in COLUMNS:
+                v = _seconds(r, k)
+                cells.append('' if v is None else f"**{v:.3g} s**" if v == best[k] else f"{v:.3g} s ({v / best[k]:.1f}x)")
+            out.append(f"| {r['library']} | " + ' | '.join(cells) + ' |')
+        out.append('')
+    return '\n'.join(out)
 
 
 def main(argv=None):
@@ -106,13 +199,17 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=3)
     ap.add_argument('--m2-steps', type=int, default=100, help="M2's optimizer steps per epoch")
     ap.add_argument('--n-generate', type=int, default=100_000)
+    ap.add_argument('--train-epochs', type=int, default=3, help='epochs of the timed `train` command (0: not run)')
+    ap.add_argument('--timed-cli', nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     ap.add_argument('--json', type=Path, help='also write the results here')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
     ap.add_argument('--compiled', action='store_true', help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.timed_cli: return _timed_cli(args.timed_cli[1:], args.timed_cli[0])
     if args.smoke:
-        args.n, args.epochs, args.m2_steps, args.n_generate = (SMOKE[k] for k in ('n', 'epochs', 'm2_steps', 'n_generate'))
+        args.n, args.epochs, args.m2_steps, args.n_generate, args.train_epochs = (
+            SMOKE[k] for k in ('n', 'epochs', 'm2_steps', 'n_generate', 'train_epochs'))
     if args.worker:
         small = dict(n_val=SMOKE['n_val'], n_warm=SMOKE['n_warm'], m2_all=False) if args.smoke else {}
         print(json.dumps(_worker(args.n, args.epochs, args.m2_steps, args.n_generate, args.compiled, **small))); return
@@ -132,6 +229,7 @@ def main(argv=None):
         if 'generate_cvae' in r and 'generate_digits' in r:
             r['generate_digits_vs_cvae'] = round(r['generate_digits']['seconds'] / r['generate_cvae']['seconds'], 2)
     res = dict(machine=f"{platform.machine()}, {os.cpu_count()} CPUs ({platform.processor() or platform.platform()})",
+               train_command_note=f"digits preset, {args.train_epochs} epochs on {args.n:,} images",
                date=time.strftime('%Y-%m-%d'), command=' '.join(['python', 'bench/backends.py', *(argv or sys.argv[1:])]),
                n_train=args.n, epochs=args.epochs, seed_as_written=dict(epoch_s=round(base, 4), epoch_times=seed.get('epoch_times')),
                backends=rows)

@@ -14,7 +14,7 @@ With --ship, the L=100 draw-0 model is written to the package as `ssvae-100` wit
     python bench/few_labels.py --labels 100 --draws 1 --out /tmp/fl.json         # one 100-label model: ~13 minutes
     python bench/few_labels.py --smoke      # L=100, 1 draw, tiny sizes, --ship into the temporary work folder: seconds
 
-With --smoke, the same steps run on 1,000 training and 200 test images: the seed 1 epoch, M1 6 epochs (fewer leave its
+With --smoke, the same steps run on 1,000 training and 200 test images: the seed 1 epoch, M1 10 epochs (fewer can leave its
 codes collapsed), M2 10 steps, 200 generated digits, 10 classifier steps; the shipping step runs (unless --m1), writing
 into the work folder's `assets/` (a temporary folder unless --work), never into the package; --out defaults to a file
 there too.
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
 from seed_reference import SMOKE as SEED_SMOKE, run_seed, smoke_guard  # noqa: E402
 
-SMOKE = dict(labels='100', draws=1, n_train=1000, n_test=200, m1_epochs=6, m2_steps=10, n_generated=200, classifier_steps=10)
+SMOKE = dict(labels='100', draws=1, n_train=1000, n_test=200, m1_epochs=10, m2_steps=10, n_generated=200, classifier_steps=10)
 
 
 def summary(rows: list[dict]) -> dict:

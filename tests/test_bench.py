@@ -58,6 +58,12 @@ def check_backends(out):
     for k in ('seed', 'cvae', 'digits', 'm2'): assert r[k]['epoch_s'] > 0 and r[k]['vs_seed_as_written'] > 0, r[k]
     assert r['generate_digits']['n'] == r['generate_cvae']['n'] > 0 and r['generate_digits_vs_cvae'] > 0
     assert res['seed_as_written']['epoch_s'] > 0
+    t = r['train_command']  # the `train` command's wall, split: import, epochs, and what is outside both, itemized
+    assert 'error' not in t and t['command'].startswith('vae-mnist train --preset digits --epochs 1'), t
+    assert t['wall_s'] > t['epochs_s'] > 0 and t['import_s'] > 0, t
+    assert abs(t['import_s'] + t['epochs_s'] + t['outside_s'] - t['wall_s']) < 0.02, t
+    assert set(t['outside']) == {'data', 'checkpoints', 'sampler_fit', 'model_save', 'other'} and t['outside']['sampler_fit'] > 0, t
+    assert r['device'] == 'cpu' or r['device'].startswith('cpu'), r['device']
 
 
 def check_data_quality(out):
@@ -179,3 +185,19 @@ def test_smoke_refuses_to_write_into_the_package_or_bench(name, args):
     r = run_bench(name, '--smoke', *args, timeout=60)
     assert r.returncode == 2 and '--smoke writes nothing into vae_mnist/ or bench/' in r.stderr, tail(r.stderr)
     assert _snapshot() == before
+
+
+def test_the_readme_table_is_made_from_the_results_files():
+    "The README's backend table: one per results file, each column's fastest in bold and the rest as a multiple of it."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('bench_backends', REPO/'bench'/'backends.py')
+    bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)
+    table = bench.fastest_table([REPO/'bench'/'backends.json'])
+    res = json.loads((REPO/'bench'/'backends.json').read_text())
+    rows = [l for l in table.splitlines() if l.startswith('| ') and not l.startswith('| |')]
+    assert len(rows) == len([r for r in res['backends'] if 'error' not in r and 'compile' not in r['backend']]) >= 3, table
+    for k, (key, _) in enumerate(bench.COLUMNS[:5], 1):  # every figure is in the file; one bold per column
+        cells = [r.split(' | ')[k] for r in rows]
+        assert sum(c.startswith('**') for c in cells) == 1, (key, cells)
+    fastest = min(res['backends'][:3], key=lambda r: r['seed']['epoch_s'])
+    assert f"**{fastest['seed']['epoch_s']:.3g} s**" in table

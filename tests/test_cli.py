@@ -44,8 +44,8 @@ def test_info_text_and_json():
     from vae_mnist.generate import DEFAULT_MODEL
     assert [n for n, m in info['models'].items() if m['default']] == [DEFAULT_MODEL] and info['models'][DEFAULT_MODEL]['fitted_sampler']
     import keras
-    assert info['backend'].startswith(keras.backend.backend() + ' (') and 'Keras backend: ' + info['backend'] in r.stdout
-    assert '(default generator)' in r.stdout
+    assert info['backend'].startswith(keras.backend.backend() + ' (') and 'Keras backend: ' + info['backend'].split(':')[0] in r.stdout  # the why after it can differ: Keras writes keras.json on first use
+    assert 'default generator' in r.stdout
 
 
 def test_main_job_generates_a_labelled_dataset_and_preview(tmp_path):

@@ -27,6 +27,8 @@ def test_no_local_mnist_is_said_plainly(monkeypatch, tmp_path):
 def test_the_table_keeps_its_columns():
     out = io.StringIO()
     with contextlib.redirect_stdout(out): print_info(info())
-    rows = [l for l in out.getvalue().splitlines() if l.startswith('  ')]
+    lines = out.getvalue().splitlines()
+    rows = lines[1:lines.index('trained on:')]  # the header, then a model a row
     starts = {l.index(l.split()[1], len(l.split()[0]) + 2) for l in rows}  # where each row's preset name begins
-    assert len(rows) >= 5 and len(starts) == 1, out.getvalue()
+    assert len(rows) >= 6 and len(starts) == 1, out.getvalue()
+    assert max(map(len, lines)) <= 100, out.getvalue()  # a long name or line no longer runs past the terminal

@@ -149,7 +149,7 @@ def test_bundled_models_decode_the_same_on_every_backend(tmp_path):
     for b in ('tensorflow', 'jax', 'torch'):
         p = subprocess.run([sys.executable, '-c', _DECODE, str(tmp_path/f'{b}.npz')], capture_output=True, text=True,
                            env={**os.environ, 'KERAS_BACKEND': b, 'TF_CPP_MIN_LOG_LEVEL': '3'}, cwd=Path(__file__).parents[1])
-        if p.returncode and 'No module named' in p.stderr: missing.append(b); continue  # that backend is not installed here
+        if p.returncode and ('No module named' in p.stderr or 'BackendError' in p.stderr): missing.append(b); continue  # not installed here
         assert p.returncode == 0, p.stderr[-2000:]
         with np.load(tmp_path/f'{b}.npz') as f: got[str(f['backend'])] = {k: f[k] for k in f.files if k != 'backend'}
     assert len(got) >= 2 or os.environ.get('CI') != 'true', f"CI has every backend; missing: {missing}"

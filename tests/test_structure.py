@@ -89,15 +89,15 @@ def test_shipped_scripts_import_what_exists():
     assert not missing, missing
 
 
-def test_backend_libraries_only_in_the_engine():
-    "TensorFlow, JAX and PyTorch are imported by the engine alone (and there only when they are the backend)."
+def test_backend_libraries_only_in_the_engine_and_predict():
+    "TensorFlow, JAX and PyTorch are imported by the engine (training) and predict (inference) alone, there only when they are the backend."
     found = []
     for p in PKG.glob('*.py'):
         for node in ast.walk(ast.parse(p.read_text())):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ''] if isinstance(node, ast.ImportFrom) else [])
             found += [(p.stem, n) for n in names if n.split('.')[0] in ('tensorflow', 'jax', 'torch')]
-    assert found and {m for m, _ in found} == {'engine'}, found
+    assert found and {m for m, _ in found} == {'engine', 'predict'}, found
 
 
 def test_modules_stay_small():

@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 from keras import layers, ops
 
@@ -18,6 +18,7 @@ from .engine import compile_epoch, jit_compile, set_seed
 from .files import atomic_write
 from .core import pretrained_dir
 from .model import load_keras_file
+from .predict import predict_batches
 
 # %% auto #0
 __all__ = ['KINDS', 'RECIPES', 'ARCHS', 'build_mlp', 'build_cnn', 'train_classifier', 'predict_proba', 'classify',
@@ -85,10 +86,8 @@ def train_classifier(x, y, # real (or synthetic) images uint8 (N, 28, 28) and la
 # %% ../nbs/06_classifier.ipynb #a3df24b9
 def predict_proba(classifier, x, batch_size: int = 4096) -> np.ndarray: # images (N, 28, 28) or (N, 784), uint8
     "Class probabilities (N, 10) from `classifier`."
-    x = np.asarray(x).reshape(-1, 28, 28)
-    out = [ops.convert_to_numpy(classifier(ops.convert_to_tensor(x[i:i + batch_size].astype('float32')), training=False))
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, 10), 'float32')
+    x = np.asarray(x).reshape(-1, 28, 28).astype('float32')
+    return predict_batches(classifier, 'predict', lambda xb: classifier(xb, training=False), [x], batch_size, empty=(classifier.output_shape[-1],))
 
 def classify(classifier, x) -> tuple[np.ndarray, np.ndarray]:
     "Predicted labels (N,) uint8 and their confidences (N,) float32 (the top probability)."

@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     try:
+        from vae_mnist.backends import choose
+        choose()  # before Keras loads: KERAS_BACKEND if set, else Keras's configured backend, else the first installed
         _quiet_start()
         res = {'train': cmd_train, 'generate': cmd_generate, 'label': cmd_label, 'evaluate': cmd_evaluate, 'info': cmd_info}[args.command](args)
     except KeyboardInterrupt as e:
@@ -271,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vae-mnist: interrupted ({signal.Signals(signum).name}); {_AFTER_INTERRUPT[args.command]}", file=sys.stderr)
         sys.exit(128 + signum)
     except Exception as e:
+        from vae_mnist.backends import BackendError
+        if isinstance(e, BackendError): print(f"vae-mnist: error: {e}", file=sys.stderr); sys.exit(1)
         from vae_mnist.runs import TrainingError
         if not isinstance(e, (ValueError, OSError, MemoryError, TrainingError)): raise
         print(f"vae-mnist: error: {error_message(e)}", file=sys.stderr)

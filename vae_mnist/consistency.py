@@ -5,7 +5,7 @@
 # %% ../nbs/10a_consistency.ipynb #08a46dd3
 from __future__ import annotations
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 from keras import layers, ops
 
 # %% auto #0

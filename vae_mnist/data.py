@@ -130,7 +130,8 @@ def download(dataset: str = 'mnist', # 'mnist' or 'fashion_mnist'
              files=None, # the `RemoteFile`s to fetch, default `REMOTE[dataset]`
             ) -> Path: # the folder holding the verified files
     "Fetch `dataset` into the cache with Keras's `get_file` (reused if present) and verify every file."
-    from keras.utils import get_file
+    from vae_mnist.backends import keras  # a missing backend: one line
+    get_file = keras.utils.get_file
     _check_name(dataset)
     files = REMOTE[dataset] if files is None else files
     cache_dir = Path(cache_dir or default_cache_dir())

@@ -5,20 +5,19 @@
 # %% ../nbs/05_engine.ipynb #f6b355e8
 from __future__ import annotations
 
+import math
 import sys
 from typing import Callable
 
-import keras
+from .backends import BACKENDS, keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 from keras import ops
 
 # %% auto #0
-__all__ = ['BACKENDS', 'backend', 'has_gpu', 'set_seed', 'jit_compile', 'make_dataset', 'epoch_order', 'chunk_index',
-           'compile_epoch', 'compile_sums']
+__all__ = ['backend', 'has_gpu', 'set_seed', 'jit_compile', 'make_dataset', 'epoch_order', 'chunk_index', 'compile_epoch',
+           'compile_sums']
 
 # %% ../nbs/05_engine.ipynb #c6491b14
-BACKENDS = ('tensorflow', 'jax', 'torch')
-
 def backend() -> str:
     "The Keras backend this process runs on: 'tensorflow' (the default), 'jax' or 'torch' (`KERAS_BACKEND` picks it)."
     return keras.backend.backend()
@@ -146,18 +145,40 @@ def _jax_epoch(model, variables, loss):
     return epoch
 
 # %% ../nbs/05_engine.ipynb #ce0f7546
+def _fused_adam(opt, variables):
+    "Keras's Adam update as one fused PyTorch kernel per step (`torch._fused_adam_`), the same maths; None where it does not apply."
+    import torch
+    plain = (type(opt).__name__ == 'Adam' and not opt.amsgrad and opt.weight_decay is None and opt.use_ema is False
+             and not opt.gradient_accumulation_steps and not opt.loss_scale_factor
+             and opt.clipnorm is None and opt.clipvalue is None and opt.global_clipnorm is None)
+    if not plain or not hasattr(torch, '_fused_adam_'): return None
+    if not opt.built: opt.build(variables)
+    slot = lambda slots: [slots[opt._get_variable_index(v)].value for v in variables]
+    params, ms, vs = [v.value for v in variables], slot(opt._momentums), slot(opt._velocities)
+    def apply(grads, t: int):  # t: this step's number, 1 for the first (kept in Python: no device sync per step)
+        # Keras divides by sqrt(v) + eps, PyTorch by sqrt(v / (1 - beta_2^t)) + eps: an eps scaled by sqrt(1 - beta_2^t) makes them one
+        eps = opt.epsilon / math.sqrt(1 - opt.beta_2 ** t)
+        step, lr = torch.tensor(float(t), device=params[0].device), opt.learning_rate  # a variable, or a schedule's value now
+        torch._fused_adam_(params, grads, ms, vs, [], [step] * len(params), lr=getattr(lr, 'value', lr), beta1=opt.beta_1,
+                           beta2=opt.beta_2, weight_decay=0.0, eps=eps, amsgrad=False, maximize=False)
+        opt.iterations.value.add_(1)
+    return apply
+
 def _torch_epoch(opt, variables, loss, jit: bool):
     import torch
-    def step(data, rows):
+    fused = None if jit else _fused_adam(opt, variables)  # torch.compile cannot trace the fused kernel's call: Keras's own update there
+    def step(data, rows, t):
         for v in variables: v.value.grad = None
         terms = loss(data, rows)
         terms[0].backward()
-        with torch.no_grad(): opt.apply([v.value.grad for v in variables], variables)
-        return torch.stack([t.detach() for t in terms])
+        with torch.no_grad():
+            grads = [v.value.grad for v in variables]
+            fused(grads, t) if fused else opt.apply(grads, variables)
+        return torch.stack([term.detach() for term in terms])
     step = torch.compile(step) if jit else step
     def epoch(data, index):
-        k = len(_first(index))
-        return sum(step(data, _row(index, i)) for i in range(k)) / k
+        k, t0 = len(_first(index)), int(opt.iterations.value)  # one read of the step count an epoch (it may be restored between)
+        return sum(step(data, _row(index, i), t0 + i + 1) for i in range(k)) / k
     return epoch
 
 # %% ../nbs/05_engine.ipynb #2a57704c

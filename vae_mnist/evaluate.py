@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 from keras import ops
 
 from .core import as_float

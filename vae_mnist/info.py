@@ -5,6 +5,7 @@
 # %% ../nbs/15a_info.ipynb #691335fc
 from __future__ import annotations
 
+from .backends import installed, why
 from .classifier import classifier_card
 from .core import DataError, pretrained_dir
 from .data import ENV_VARS, locate
@@ -29,18 +30,25 @@ def info() -> dict:
     models = {n: {**{k: model_card(n).get(k) for k in ('preset', 'data', 'epochs', 'test')},
                   'fitted_sampler': density_path(n).is_file(), 'default': n == DEFAULT_MODEL} for n in pretrained_names()}
     return dict(models=models, classifier=classifier_card(), assets=str(pretrained_dir()), data=_mnist(),
-                backend=f"{backend()} ({'GPU' if has_gpu() else 'CPU'}); KERAS_BACKEND=tensorflow, jax or torch picks it")
+                backend=f"{backend()} ({'GPU' if has_gpu() else 'CPU'}): {why()}; installed: {', '.join(installed())}; "
+                        "KERAS_BACKEND=tensorflow, jax or torch picks one")
 
 # %% ../nbs/15a_info.ipynb #49d4d21c
-def print_info(info: dict):
-    "`info()` as `vae-mnist info` prints it."
+def print_info(info: dict, width: int = 100):
+    "`info()` as `vae-mnist info` prints it: a table of the bundled models, then what each was trained on, in `width` columns."
+    import textwrap
+    def test(c): return f"loss {c['test']['loss']}" if 'loss' in c['test'] else f"classifier {c['test']['accuracy']:.2%}"
+    rows = [('model', 'preset', 'epochs', 'test', 'sampler', '')] + [
+        (n, c['preset'], str(c['epochs']), test(c), 'fitted' if c.get('fitted_sampler') else 'prior', 'default generator' if c.get('default') else '')
+        for n, c in info['models'].items()]
+    cols = [max(map(len, col)) for col in zip(*rows)]
     print(f"bundled models (in {info['assets']}):")
-    width = max(map(len, info['models']), default=0)
-    for n, c in info['models'].items():
-        test = f"test loss {c['test']['loss']}" if 'loss' in c['test'] else f"its classifier's test accuracy {c['test']['accuracy']}"
-        print(f"  {n:{width}} {c['preset']} preset, {c['epochs']} epochs on {c['data']}; {test}"
-              f"{'; fitted sampler' if c.get('fitted_sampler') else ''}{'  (default generator)' if c.get('default') else ''}")
+    for r in rows: print('  ' + '  '.join(v.rjust(w) if k == 2 else v.ljust(w) for k, (v, w) in enumerate(zip(r, cols))).rstrip())
+    data = {}
+    for n, c in info['models'].items(): data.setdefault(c['data'], []).append(n)
+    print('trained on:')
+    for d, names in data.items(): print(textwrap.fill(f"{', '.join(names)}: {d}", width, initial_indent='  ', subsequent_indent='    '))
     c = info['classifier']
-    print(f"classifier (the reader): {c['arch']}, test accuracy {c['test_accuracy']} (labels unconditional models' digits, judges all)")
-    print(f"MNIST: {info['data']}")
-    print(f"Keras backend: {info['backend']}")
+    for line in (f"classifier (the reader): {c['arch']}, test accuracy {c['test_accuracy']} (labels unconditional models' digits, judges all)",
+                 f"MNIST: {info['data']}", f"Keras backend: {info['backend']}"):
+        print(textwrap.fill(line, width, subsequent_indent='  ', break_long_words=False, break_on_hyphens=False))  # paths stay whole

@@ -10,11 +10,12 @@ import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 from keras import layers, ops
 
 from .core import as_float, error_line, pretrained_dir
+from .predict import predict_batches
 
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'PRESETS', 'kl_divergence', 'reconstruction_loss', 'Sampling', 'VAEConfig', 'get_config',
@@ -196,19 +197,12 @@ class VAE(keras.Model):
     def from_config(cls, config): return cls(**config)
 
 # %% ../nbs/04_model.ipynb #ea353d63
-def _batched(f, arrays, batch_size):
-    "Apply `f` to slices of `arrays`, concatenating the numpy results."
-    n = len(arrays[0])
-    outs = [f(*[ops.convert_to_tensor(a[i:i + batch_size]) for a in arrays]) for i in range(0, n, batch_size)]
-    if isinstance(outs[0], tuple): return tuple(np.concatenate([ops.convert_to_numpy(o[j]) for o in outs]) for j in range(len(outs[0])))
-    return np.concatenate([ops.convert_to_numpy(o) for o in outs])
-
 def _encode(self, x, y=None, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     "`(z_mean, z_log_var)` for images `x`, uint8 or floats in [0, 1] (and labels `y` for a conditional model)."
     def f(xb, *yb):
         xe, ye = self._split((xb, yb[0]) if yb else xb)
         return tuple(self.encoder([xe, ye] if ye is not None else xe, training=False))
-    return _batched(f, [as_float(x)] + ([np.asarray(y)] if self.config.conditional else []), batch_size)
+    return predict_batches(self, 'encode', f, [as_float(x)] + ([np.asarray(y)] if self.config.conditional else []), batch_size)
 
 def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
     "Images (n, 28, 28) in [0, 1] decoded from latent points `z` (and labels `y` for a conditional model)."
@@ -225,7 +219,7 @@ def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
     def f(zb, *yb):
         ins = [zb, ops.one_hot(yb[0], self.config.n_classes)] if yb else zb
         return ops.reshape(ops.sigmoid(self.decoder(ins, training=False)), (-1, 28, 28))
-    return _batched(f, [z] + ([y] if self.config.conditional else []), batch_size)
+    return predict_batches(self, 'decode', f, [z] + ([y] if self.config.conditional else []), batch_size, empty=(28, 28))
 
 VAE.encode, VAE.decode = _encode, _decode
 

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 
 from .classifier import accuracy

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 from keras import ops
 

@@ -28,9 +28,9 @@ class GaussianMixture:
 
     def component_log_probs(self, z) -> np.ndarray: # points (N, d) -> (N, K): log pi_k + log N(z; mu_k, Sigma_k)
         z = np.asarray(z, 'float64'); d = z.shape[1]
-        out = [-0.5 * np.sum(np.linalg.solve(L, (z - m).T) ** 2, 0) - np.log(np.diag(L)).sum() - 0.5 * d * math.log(2 * math.pi)
-               for m, L in zip(self.means, self.chols)]
-        return np.stack(out, 1) + np.log(self.weights)
+        u = (z[None] - self.means[:, None]) @ np.swapaxes(np.linalg.inv(self.chols), 1, 2)  # (K, N, d): L_k^-1 (z - mu_k), all k at once
+        log_det = np.log(np.diagonal(self.chols, axis1=1, axis2=2)).sum(1)
+        return (-0.5 * np.sum(u ** 2, -1) - log_det[:, None]).T - 0.5 * d * math.log(2 * math.pi) + np.log(self.weights)
 
     def log_prob(self, z) -> np.ndarray: # points (N, d) -> (N,)
         lp = self.component_log_probs(z); m = lp.max(1, keepdims=True)
@@ -63,8 +63,9 @@ def fit_gmm(z, # points (N, d)
     for _ in range(iters):
         nk = resp.sum(0) + 1e-12
         means = resp.T @ z / nk[:, None]
-        covs = [((z - m).T * r) @ (z - m) / n + ridge * np.eye(z.shape[1]) for m, r, n in zip(means, resp.T, nk)]
-        gmm = GaussianMixture(nk / nk.sum(), means, np.linalg.cholesky(np.stack(covs)))
+        diff = z[None] - means[:, None]  # (K, N, d)
+        covs = np.swapaxes(diff * resp.T[:, :, None], 1, 2) @ diff / nk[:, None, None] + ridge * np.eye(z.shape[1])
+        gmm = GaussianMixture(nk / nk.sum(), means, np.linalg.cholesky(covs))
         lp = gmm.component_log_probs(z); m = lp.max(1, keepdims=True)
         ll = m + np.log(np.exp(lp - m).sum(1, keepdims=True))
         resp = np.exp(lp - ll)

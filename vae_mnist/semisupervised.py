@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 from keras import layers, ops
 
@@ -18,6 +18,7 @@ from .core import as_float
 from .engine import compile_epoch, jit_compile, set_seed
 from .runs import AFRESH, TrainingError, run_training
 from .model import VAE, Sampling, VAEConfig, get_config, kl_divergence
+from .predict import predict_batches
 from .sampler import GaussianMixture, LatentDensity, fit_gmm
 from .train import train
 
@@ -166,8 +167,7 @@ class SSVAE(keras.Model):
 def _predict_proba(self, x, batch_size: int = 4096) -> np.ndarray: # images (N, 28, 28), uint8 or floats in [0, 1]
     "The model's own classifier: q(y | x) for each image, (N, n_classes)."
     x = as_float(np.asarray(x).reshape(-1, 28, 28))
-    out = [ops.convert_to_numpy(ops.softmax(self(ops.convert_to_tensor(x[i:i + batch_size])))) for i in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, self.config.n_classes), 'float32')
+    return predict_batches(self, 'predict', lambda xb: ops.softmax(self(xb)), [x], batch_size, empty=(self.config.n_classes,))
 
 def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
     "Images (n, 28, 28) in [0, 1] for M2's latent points `z` (n, latent_dim) and labels `y`: M2 gives m1's code, m1 draws it."
@@ -175,12 +175,12 @@ def _decode(self, z, y=None, batch_size: int = 2048) -> np.ndarray:
     if y is None: raise ValueError("an SSVAE generates digits of given labels: it needs labels y to decode")
     y = np.broadcast_to(np.asarray(y).reshape(-1).astype('int32'), (len(z),))
     if y.size and (y.min() < 0 or y.max() >= self.config.n_classes): raise ValueError(f"labels must be digits 0-{self.config.n_classes - 1}")
-    d, out = len(self.active), []
-    for i in range(0, len(z), batch_size):
-        h = self.decoder(ops.concatenate([ops.convert_to_tensor(z[i:i + batch_size]), ops.one_hot(y[i:i + batch_size], self.config.n_classes)], -1))
+    d = len(self.active)
+    def f(zb, yb):
+        h = self.decoder(ops.concatenate([zb, ops.one_hot(yb, self.config.n_classes)], -1))
         code = ops.matmul(h[:, :d] * self.code_scale + self.code_mean, ops.transpose(self.select))  # the other dimensions at 0, their prior mean
-        out.append(ops.convert_to_numpy(ops.reshape(ops.sigmoid(self.m1.decoder(code)), (-1, 28, 28))))
-    return np.concatenate(out) if out else np.zeros((0, 28, 28), 'float32')
+        return ops.reshape(ops.sigmoid(self.m1.decoder(code)), (-1, 28, 28))
+    return predict_batches(self, 'decode', f, [z, np.ascontiguousarray(y)], batch_size, empty=(28, 28))
 
 SSVAE.predict_proba, SSVAE.decode = _predict_proba, _decode
 
@@ -269,8 +269,7 @@ def _prepare_m2(c: SSVAEConfig, x, y, labelled, out_dir: Path, resume: bool, ver
 def _codes(model: SSVAE, x, batch_size: int = 4096) -> np.ndarray: # images (N, 28, 28) uint8 or floats in [0, 1]
     "M2's inputs u for images `x`, in batches. (N, d)"
     x = as_float(np.asarray(x).reshape(-1, 28, 28))
-    out = [ops.convert_to_numpy(model.codes(ops.convert_to_tensor(x[i:i + batch_size]))) for i in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, len(model.active)), 'float32')
+    return predict_batches(model, 'codes', model.codes, [x], batch_size, empty=(len(model.active),))
 
 def fit_ssvae_density(model: SSVAE, x, # the training images (uint8), labelled or not: no label is used
                       components: int = 4, # per class

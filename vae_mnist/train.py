@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-import keras
+from .backends import keras  # before any other Keras import: a missing backend is one line, not Keras's traceback
 import numpy as np
 from keras import ops
 
@@ -33,10 +33,10 @@ def _inputs(x, y): return x if y is None else (x, y)
 
 # %% ../nbs/08_train.ipynb #007cedf4
 def _new_model(config: VAEConfig, x, y=None) -> VAE:
-    "A compiled VAE of `config`, built on two of the prepared images `x` (and labels `y`), its optimizer built too."
+    "A compiled VAE of `config`, built for the shape of the prepared images `x` (and labels `y`), its optimizer built too."
     model = VAE(config)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=jit_compile(config.arch == 'mlp'))
-    model(_inputs(x[:2], None if y is None else y[:2]))
+    model(_inputs(keras.KerasTensor((2, *x.shape[1:])), None if y is None else keras.KerasTensor((2,), 'int32')))  # built symbolically: under JAX an eager call compiled each operation (~2.4 s)
     model.optimizer.build(model.trainable_variables)  # now: built inside the first compiled step, it would be traced twice
     return model
 

@@ -32,28 +32,31 @@ def keras_config() -> Path:
 def configured() -> tuple[str, str]:
     "The backend Keras will load and what says so: `KERAS_BACKEND`, its `keras.json`, or its default (TensorFlow)."
     if os.environ.get('KERAS_BACKEND'): return os.environ['KERAS_BACKEND'], 'KERAS_BACKEND'
-    try: name = json.loads(keras_config().read_text()).get('backend')
+    path = keras_config()
+    try: name = json.loads(path.read_text()).get('backend')
     except (OSError, ValueError, AttributeError): name = None
-    return (name, str(keras_config())) if name else ('tensorflow', "Keras's default")
+    return (name, str(path)) if name else ('tensorflow', "Keras's default")
 
 # %% ../nbs/01a_backends.ipynb #d4fbcea6
 _CHOICE: dict = {}  # what `choose` decided, for `vae-mnist info`
 
 def choose() -> dict:
     "For a program (the `vae-mnist` command): set `KERAS_BACKEND` to a backend that is installed; `{backend, why}`."
-    have = installed()
     if 'keras' in sys.modules:  # too late to choose: Keras has loaded its backend
         import keras
         return {'backend': keras.backend.backend(), 'why': 'Keras was already loaded by this process'}
     name, source = configured()
-    explicit = source == 'KERAS_BACKEND'
-    if name in have: why = 'set by KERAS_BACKEND' if explicit else f"Keras's configured backend ({source})"
-    elif explicit: raise BackendError(_missing(name, source, have))
-    elif not have: raise BackendError(_missing(name, source, have))
+    have = installed()
+    if name in have: why = _why_configured(source)
+    elif source == 'KERAS_BACKEND' or not have: raise BackendError(_missing(name, source, have))  # an explicit choice is never swapped
     else: name, why = have[0], f"Keras is configured for {name} ({source}), which is not installed; the first installed of {', '.join(BACKENDS)}"
     os.environ['KERAS_BACKEND'] = name
     _CHOICE.update(backend=name, why=why)
     return dict(_CHOICE)
+
+def _why_configured(source: str) -> str:
+    "Why the configured backend runs, in words: `KERAS_BACKEND`, or the `keras.json` (or default) Keras read."
+    return 'set by KERAS_BACKEND' if source == 'KERAS_BACKEND' else f"Keras's configured backend ({source})"
 
 def _missing(name: str, source: str, have: list[str]) -> str:
     "One line: the backend that cannot load, who asked for it, and how to pick one that can."
@@ -73,9 +76,7 @@ def check() -> str:
 
 def why() -> str:
     "Why this process runs on the backend it does, in words (for `vae-mnist info`)."
-    if _CHOICE: return _CHOICE['why']
-    name, source = configured()
-    return 'set by KERAS_BACKEND' if source == 'KERAS_BACKEND' else f"Keras's configured backend ({source})"
+    return _CHOICE['why'] if _CHOICE else _why_configured(configured()[1])
 
 def __getattr__(name: str):
     "`from vae_mnist.backends import keras`: Keras, imported after `check`, so a missing backend is one line, not Keras's traceback."

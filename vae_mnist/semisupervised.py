@@ -196,9 +196,10 @@ def m2_loss(model: SSVAE, u_l, y_l, u_u, # labelled codes (B, d) and their label
     weak = model.logits(x_u, u_u, training=True)  # the unlabelled digits' weak views: the CNN's own shift
     unlabelled = ops.mean(unlabelled_loss(every, weak if c.elbo_teaches_classifier else ops.stop_gradient(weak)))
     ce = ops.mean(keras.losses.sparse_categorical_crossentropy(y_l, model.logits(x_l, u_l, training=True), from_logits=True))
-    target = weak if c.weak_view == 'shifted' else model.classifier(x_u, training=False)
-    pseudo, share = (pseudo_label_loss(target, model.classifier(model.strong(x_u), training=True), c.threshold) if c.consistency
-                     else (ops.zeros(()), ops.zeros(())))
+    pseudo, share = ops.zeros(()), ops.zeros(())
+    if c.consistency:  # only with the term: a clean weak view (weak_view='clean') is a CNN pass of its own
+        target = weak if c.weak_view == 'shifted' else model.classifier(x_u, training=False)
+        pseudo, share = pseudo_label_loss(target, model.classifier(model.strong(x_u), training=True), c.threshold)
     return labelled + unlabelled + weight * ce + c.consistency * pseudo, labelled, unlabelled, ce, pseudo, share
 
 # %% ../nbs/11_few_labels.ipynb #c022

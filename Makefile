@@ -99,7 +99,7 @@ bench: install install-backends system-deps
 	$(BIN)/python bench/generate_speed.py
 
 # Re-train the models shipped in vae_mnist/assets/ (each with its model card), the reader, and the figures measured
-# with them (quality.json, few_labels.json, ssvae-100 and usefulness.json); about six hours on 2 cores.
+# with them (quality.json, few_labels.json, ssvae-100, mixing.json and usefulness.json); about seven hours on 2 cores.
 PRETRAINED ?= seed mlp cvae digits
 pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.train import train_pretrained; \
@@ -107,7 +107,9 @@ pretrained: install
 	$(BIN)/python -c "from vae_mnist.data import load_mnist; from vae_mnist.classifier import ship_classifier; print(ship_classifier(load_mnist()))"
 	$(BIN)/python bench/data_quality.py   # the quality figures every dataset card quotes (assets/quality.json)
 	$(BIN)/python bench/few_labels.py --out vae_mnist/assets/few_labels.json --labels 100 --draws 3 --augment '' --ship --work $(OUT)/curve   # ssvae-100 and its figures (~35 minutes)
-	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full   # reuses those M2 runs
+	$(BIN)/python bench/labeller.py --work $(OUT)/labeller --out $(OUT)/labeller.jsonl --idea 'lam10_steps8k={}' --labels 100,300,1000,3000   # the recipe on 20,000 images (~35 minutes)
+	$(BIN)/python bench/mixing.py --work $(OUT)/labeller --out vae_mnist/assets/mixing.json   # the mixing rule, on the 2,699 held out (~20 minutes)
+	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full --mixed   # reuses those M2 runs
 	rm -f $(OUT)/few_labels_data.jsonl; $(BIN)/python bench/few_labels_data.py --model ssvae-100 --draw 0 --out $(OUT)/few_labels_data.jsonl
 	for d in 1 2; do $(BIN)/python bench/few_labels_data.py --model $(OUT)/curve/L100-draw$$d/model.keras --draw $$d --out $(OUT)/few_labels_data.jsonl || exit 1; done
 	$(BIN)/python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work $(OUT)/curve --full --data-rows $(OUT)/few_labels_data.jsonl  # merges

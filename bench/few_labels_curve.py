@@ -5,7 +5,10 @@ For each n in --labels and each label draw (seeds 0..draws-1), on the real 10,00
   steps), on the n labelled real digits;
 - `ours`: the same recipe on 22,699 digits from an SSVAE that saw only those n labels (M2 on the codes of one shared
   M1 that never saw a label), drawn from its fitted density and labelled by its own classifier (the shipped defaults);
-- `real_plus_ours`: the same recipe on the n real digits and those 22,699 together.
+- `real_plus_ours`: the same recipe on the n real digits and those 22,699 together;
+- `mixed` (with --mixed): the same recipe on the n real digits and ours mixed by the shipped rule for n
+  (`cards.mixing_rule`, chosen by `bench/mixing.py` on held-out training images); where the rule adds none of ours, that
+  is the real-only training itself, and its figure is `real_only`'s. --mixed adds it to finished runs too.
 n = 22,699 (every label) uses the `digits` generator: `real_only` and `ours` are `assets/quality.json`'s figures (the
 same recipe and seeds, `bench/data_quality.py`), `real_plus_ours` is measured here for each seed.
 Every finished run is written to --out at once (with the summary), and M2 runs in --work are reused, so an interrupted
@@ -14,8 +17,9 @@ run resumes. --data-rows merges the item-1/2 rows of `bench/few_labels_data.py` 
     python bench/few_labels_curve.py --out vae_mnist/assets/usefulness.json --work W --data-rows D.jsonl   # ~3 hours on 2 cores
     python bench/few_labels_curve.py --smoke      # n = 20, 1 draw, on 300 + 200 images, 20 steps each: seconds
 
-With --smoke, --out and --work default to a temporary folder (never in the package), the data is the first 300 training
-and 200 test images, M2 and each CNN take 20 steps, and --full takes its digits row's first seed only.
+With --smoke (which includes --mixed), --out and --work default to a temporary folder (never in the package), the data
+is the first 300 training and 200 test images, M2 and each CNN take 20 steps, and --full takes its digits row's first
+seed only.
 """
 import argparse, datetime, json, statistics, sys, tempfile, time
 from pathlib import Path
@@ -25,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))
 from seed_reference import smoke_guard  # noqa: E402
-FIGURES = ('real_only', 'ours', 'real_plus_ours', 'ssvae_classifier')
+FIGURES = ('real_only', 'ours', 'real_plus_ours', 'mixed', 'ssvae_classifier')
 # `--smoke`: the same code on a tiny size (n = 20: an M2 is trained; n = 100, draw 0 is the bundled ssvae-100)
 SMOKE = dict(labels='20', draws=1, n_train=300, n_test=200, steps=20)
 
@@ -47,6 +51,13 @@ def summary(res: dict) -> list:
             ours = f"{rs[0]['n_ours']:,} of our digits" if 'n_ours' in rs[0] else 'our digits'
             row['verdict'] = (f"with {n:,} real labels, adding {ours} to them moved the CNN recipe from {row['real_only']['mean']:.2%} "
                               f"to {row['real_plus_ours']['mean']:.2%} ({100 * row['gain']:+.2f} points, {row['real_plus_ours']['n']} draws)")
+        if 'mixed' in row and 'real_only' in row:
+            row['gain_mixed'], row['mixing'] = round(row['mixed']['mean'] - row['real_only']['mean'], 4), rs[0]['mixing']
+            row['verdict_mixed'] = (
+                f"with {n:,} real labels the rule adds none of our digits (none helped on the validation split): the CNN recipe "
+                f"reads {row['real_only']['mean']:.2%} ({row['mixed']['n']} draws)" if rs[0]['mixing'] == 'real alone' else
+                f"with {n:,} real labels, our digits mixed in by the rule ({rs[0]['mixing']}) moved the CNN recipe from "
+                f"{row['real_only']['mean']:.2%} to {row['mixed']['mean']:.2%} ({100 * row['gain_mixed']:+.2f} points, {row['mixed']['n']} draws)")
         rows.append(row)
     data = [json.loads(l) for p in res.get('data_rows_files', []) for l in Path(p).read_text().splitlines() if l.strip()]
     for row in rows:  # item 1 and 2: an independent CNN (no shifts) on the shipped recipe's digits, on the labelled real ones
@@ -68,6 +79,8 @@ def main(argv=None):
     ap.add_argument('--data-rows', action='append', default=[], help='JSON lines of bench/few_labels_data.py to merge')
     ap.add_argument('--redo-ssvae', action='store_true', help="measure the SSVAE rows again with today's recipe: the earlier "
                     "ones move to 'before' (their real_only figures, which depend only on n, the draw and the CNN recipe, are reused)")
+    ap.add_argument('--mixed', action='store_true', help="also the n real digits and ours mixed by the shipped rule for n "
+                    "(cards.mixing_rule), for new runs and finished ones")
     ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
     a = ap.parse_args(argv)
     if not a.smoke and (a.out is None or a.work is None):
@@ -76,10 +89,11 @@ def main(argv=None):
     steps = None  # train_classifier's default (1,800), and M2's below, but under --smoke
     if a.smoke:
         smoke_guard(ap, a.out, a.work)
-        a.draws, steps = min(a.draws, SMOKE['draws']), SMOKE['steps']
+        a.draws, steps, a.mixed = min(a.draws, SMOKE['draws']), SMOKE['steps'], True
         tmp = tempfile.TemporaryDirectory()  # removed when the script ends
         a.out, a.work = a.out or Path(tmp.name)/'usefulness.json', a.work or Path(tmp.name)/'work'
     sys.path.insert(0, str(REPO))
+    from vae_mnist.cards import mix_in, mixing_rule
     from vae_mnist.classifier import classify, train_classifier
     from vae_mnist.data import load_mnist
     from vae_mnist.files import atomic_write
@@ -98,6 +112,12 @@ def main(argv=None):
                note=("each figure: accuracy on the 10,000 real test digits, mean +- std over label draws (seeds); the same CNN "
                      "recipe (shifts, 1,800 steps) in every column; the generator saw only the n labels; trained on the first "
                      "22,699 MNIST training images"))
+    def add_mixed(row, model, g, idx):
+        "The CNN recipe on the real digits and ours, mixed by the shipped rule for n."
+        rule = mixing_rule(row['n_labels'])
+        row['mixing'] = rule['chosen']
+        row['mixed'] = row['real_only'] if rule['n_ours'] == 0 else acc(train_classifier(
+            *mix_in(x[idx], y[idx], g.x, g.y, **rule), steps=steps, kind='cnn', seed=row['draw']))
     def save():
         res['rows'] = summary(res)
         atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))
@@ -122,8 +142,15 @@ def main(argv=None):
                        real_only=reuse.get((n, draw)) or acc(train_classifier(x[idx], y[idx], steps=steps, kind='cnn', seed=draw)),
                        ours=acc(train_classifier(g.x, g.y, steps=steps, kind='cnn', seed=draw)),
                        real_plus_ours=acc(train_classifier(np.concatenate([x[idx], g.x]), np.concatenate([y[idx], g.y]), steps=steps, kind='cnn', seed=draw)))
+            if a.mixed: add_mixed(row, model, g, idx)
             row['seconds'] = round(time.perf_counter() - t0, 1)
             res['runs'].append(row); save(); print(json.dumps(row), flush=True)
+    for row in [r for r in res['runs'] if a.mixed and r['generator'] == 'ssvae' and 'mixed' not in r]:  # finished before --mixed
+        n, draw = row['n_labels'], row['draw']
+        model = load_pretrained('ssvae-100') if (n, draw) == (100, 0) else load_generator(a.work/f"L{n}-draw{draw}"/'model.keras')
+        model.latent_density = fit_ssvae_density(model, x)
+        add_mixed(row, model, generate(model, len(x), seed=draw), label_split(y, n, draw))  # the same digits as `ours`
+        save(); print(json.dumps(row), flush=True)
     if a.full:
         q = json.loads((pretrained_dir()/'quality.json').read_text())
         qrow = next(r for r in q['rows'] if (r['model'], r['sampler'], r.get('threshold', 0)) == ('digits', 'fitted', 0))

@@ -90,7 +90,8 @@ def check_few_labels(out):
 def check_few_labels_curve(out):
     [row] = json_lines(out)
     assert (row['n_labels'], row['draw'], row['generator'], row['steps']) == (20, 0, 'ssvae', 20)
-    assert all(accuracy(row[k]) for k in ('real_only', 'ours', 'real_plus_ours', 'ssvae_classifier'))
+    assert all(accuracy(row[k]) for k in ('real_only', 'ours', 'real_plus_ours', 'mixed', 'ssvae_classifier'))
+    assert row['mixing'] in {'real alone', 'all of ours', 'all, real half', 'all, real 80%', '5,000 of ours'}  # the shipped rule for n = 100
 
 
 def check_few_labels_data(out):
@@ -103,6 +104,14 @@ def check_labeller(out):
     assert line(out, 'M1 on 1,000 images')
     [r] = json_lines(out)
     assert (r['idea'], r['n_labels'], r['draw'], r['steps']) == ('default', 20, 0, 20) and accuracy(r['val']) and accuracy(r['test'])
+
+
+def check_mixing(out):
+    assert line(out, 'M1 on 1,000 images')
+    real_alone = float(line(out, 'n = 20, real alone:').split(': ')[1].split('%')[0]) / 100
+    labeller_row, rule = json_lines(out)  # bench/labeller.py --smoke's run, then the rule for n = 20
+    assert labeller_row['idea'] == 'default' and rule['n_labels'] == 20 and rule['val_real_alone'] == round(real_alone, 4)
+    assert rule['chosen'] in {'real alone', 'all of ours', 'all, real half', 'all, real 80%', '5,000 of ours'} and accuracy(rule['val'])
 
 
 def check_generate_speed(out):

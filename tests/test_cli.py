@@ -218,8 +218,10 @@ def test_bundled_ssvae_generates_and_evaluate_says_how_to_measure_it(tmp_path):
     assert r.returncode == 0 and sum(json.loads(r.stdout)['counts']) == 100, r.stderr
     card = json.loads((tmp_path/'ss.npz.json').read_text())
     assert card['generator'] == 'ssvae-100' and card['sampler'] == 'fitted' and "model's own classifier" in card['labelled_by']
-    from vae_mnist.model import load_pretrained
-    with np.load(tmp_path/'ss.npz') as f: np.testing.assert_array_equal(f['y'], load_pretrained('ssvae-100').predict_proba(f['x']).argmax(1))
+    from vae_mnist.cards import mixing_rule  # how many of these to add to 100 real digits: the card and the command say it
+    assert card['mixing'] == mixing_rule(100) and json.loads(r.stdout)['advice'] == mixing_rule(100)['advice']
+    from vae_mnist.generate import load_generator  # registers the SSVAE class (load_pretrained alone would not, in a fresh process)
+    with np.load(tmp_path/'ss.npz') as f: np.testing.assert_array_equal(f['y'], load_generator('ssvae-100').predict_proba(f['x']).argmax(1))
     r = cli('generate', '--model', 'ssvae-100', '-n', 100, '--labeller', 'drawn', '--out', tmp_path/'drawn.npz')
     assert r.returncode == 0 and json.loads(r.stdout)['counts'] == [10] * 10, r.stderr
     assert_one_line_error(cli('generate', '--model', 'cvae', '-n', 10, '--labeller', 'classifier', '--out', tmp_path/'c.npz'),

@@ -145,6 +145,8 @@ def test_config_refuses_what_it_cannot_train():
         SSVAEConfig(classifier='mlp')
     with pytest.raises(ValueError, match="weak_view must be 'shifted' or 'clean'"):
         SSVAEConfig(weak_view='blurred')
+    with pytest.raises(ValueError, match="lr_schedule must be 'constant' or 'cosine'"):
+        SSVAEConfig(lr_schedule='linear')
     assert SSVAEConfig(classifier='mlp', consistency=0).consistency == 0 and SSVAEConfig().consistency == 10.0
 
 
@@ -158,3 +160,18 @@ def test_m2_logs_the_pseudo_label_term_and_its_share(mnist_train, tmp_path):
     _, off = train_ssvae(SSVAEConfig(steps=30, steps_per_epoch=30, hidden=32, consistency=0), x[:2000], y[:2000], tmp_path/'s',
                          m1=load_pretrained('mlp'), verbose=0)
     assert off[0]['pseudo'] == 0 and off[0]['pseudo_share'] == 0
+
+
+def test_a_cosine_schedule_decays_to_zero(mnist_train, tmp_path):
+    "lr_schedule='cosine': M2's learning rate falls from `learning_rate` to 0 over `steps`; the constant default keeps it; a run trains."
+    from vae_mnist.semisupervised import _new_ssvae
+    c = dict(steps=40, steps_per_epoch=20, hidden=32, consistency=0)
+    opt = _new_ssvae(SSVAEConfig(**c, lr_schedule='cosine'), active=[0, 1]).optimizer
+    assert float(opt.learning_rate) == pytest.approx(1e-3)
+    opt.iterations.assign(20); assert float(opt.learning_rate) == pytest.approx(5e-4, rel=1e-3)
+    opt.iterations.assign(40); assert float(opt.learning_rate) == pytest.approx(0, abs=1e-9)
+    constant = _new_ssvae(SSVAEConfig(**c), active=[0, 1]).optimizer
+    constant.iterations.assign(40); assert float(constant.learning_rate) == pytest.approx(1e-3)
+    x, y = mnist_train
+    model, history = train_ssvae(SSVAEConfig(**c, lr_schedule='cosine'), x[:1000], y[:1000], tmp_path/'cos', m1=load_pretrained('mlp'), verbose=0)
+    assert len(history) == 2 and model.config.lr_schedule == 'cosine' and np.isfinite(model.predict_proba(x[:10])).all()

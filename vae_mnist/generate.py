@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .classifier import classify, load_classifier, predict_proba
-from .cards import shipped_quality, today, usefulness
+from .cards import mixing_rule, shipped_quality, today, usefulness
 from .core import Synthetic, check_count, to_uint8
 from .export import write_dataset
 from .model import VAE, is_generator, load_model, load_pretrained, model_card
@@ -200,6 +200,7 @@ def dataset_card(model: VAE, sampler: str, info: dict, **kwargs) -> dict:
                 rejected=info['rejected'],
                 quality=shipped_quality(name, sampler) if name and kwargs.get('threshold', 0.0) == 0 else None,
                 usefulness=usefulness(measured[1], measured[0]) if name and as_measured else None,
+                mixing=mixing_rule(model.config.n_labels) if ssvae else None, # how many of these to add to that many real digits
                 vae_mnist=__version__, created=today())
 
 def write_generated(model, # a VAE, or the name of a bundled model ('digits', 'cvae', ...) or a .keras file
@@ -216,5 +217,6 @@ def write_generated(model, # a VAE, or the name of a bundled model ('digits', 'c
     opts = {k: v for k, v in kwargs.items() if k != 'sampler'}
     make_card = (lambda info: dataset_card(model, sampler, info, **opts)) if card else None
     info = write_dataset(iter_generate(model, n, batch_size=batch_size, **kwargs), n, path, format, preview, force, n_test, make_card)
+    rule = mixing_rule(model.config.n_labels) if hasattr(model.config, 'n_labels') else None  # a few-labels generator: how many to add
     return dict(model=getattr(model, 'given_name', None) or model.config.name, sampler=sampler, threshold=kwargs.get('threshold', 0.0), **info,
-                seconds=round(time.perf_counter() - t0, 2))
+                **({'advice': rule['advice']} if rule else {}), seconds=round(time.perf_counter() - t0, 2))

@@ -74,6 +74,7 @@ class SSVAEConfig:
     steps_per_epoch: int = 500 # a checkpoint after each
     batch_size: int = 100 # labelled and unlabelled codes per step, each
     learning_rate: float = 1e-3 # Adam
+    lr_schedule: str = 'constant' # 'constant', or 'cosine': decayed to 0 over `steps` (FixMatch's schedule)
     seed: int = 0 # the label draw, weights, noise and batch order
     n_classes: int = 10
     conditional: bool = True # it generates digits of a chosen label, as a cvae does
@@ -82,6 +83,7 @@ class SSVAEConfig:
         if isinstance(self.m1, VAEConfig): self.m1 = self.m1.to_dict()
         if self.classifier not in ('cnn', 'mlp'): raise ValueError(f"classifier must be 'cnn' or 'mlp', got {self.classifier!r}")
         if self.weak_view not in ('shifted', 'clean'): raise ValueError(f"weak_view must be 'shifted' or 'clean', got {self.weak_view!r}")
+        if self.lr_schedule not in ('constant', 'cosine'): raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.consistency and self.classifier != 'cnn': raise ValueError("consistency (strong views of the pixels) needs classifier='cnn'; set consistency=0")
         if self.m1.get('conditional'): raise ValueError("M1 must be unconditional: it is trained without labels")
     def to_dict(self) -> dict: return asdict(self)
@@ -224,7 +226,8 @@ def _new_ssvae(config: SSVAEConfig, active) -> SSVAE:
     "An SSVAE of `config`, built, compiled, its optimizer built for M2's variables."
     set_seed(config.seed)
     model = SSVAE(config, active); model.build()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))  # M2 trains through the engine, which compiles its own epoch
+    lr = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps) if config.lr_schedule == 'cosine' else config.learning_rate
+    model.compile(optimizer=keras.optimizers.Adam(lr))  # M2 trains through the engine, which compiles its own epoch
     model.optimizer.build(model.m2_variables)
     return model
 

@@ -117,7 +117,7 @@ def main(argv=None):
         rule = mixing_rule(row['n_labels'])
         row['mixing'] = rule['chosen']
         row['mixed'] = row['real_only'] if rule['n_ours'] == 0 else acc(train_classifier(
-            *mix_in(x[idx], y[idx], g.x, g.y, **rule), steps=steps, kind='cnn', seed=row['draw']))
+            *mix_in(x[idx], y[idx], g.x, g.y, rule=rule), steps=steps, kind='cnn', seed=row['draw']))
     def save():
         res['rows'] = summary(res)
         atomic_write(a.out, lambda p: Path(p).write_text(json.dumps(res, indent=1) + '\n'))

@@ -29,8 +29,8 @@ SMOKE = dict(n_train=1100, val=100, labels='20', steps=20, n_ours=300)
 
 
 def choose(scores: dict) -> str:
-    "The best candidate by held-out accuracy; a tie goes to the one listed first."
-    return max((name for name, *_ in CANDIDATES if name in scores), key=lambda k: (scores[k], -[c[0] for c in CANDIDATES].index(k)))
+    "The best candidate by held-out accuracy; a tie goes to the one listed first (`max` keeps the first of equals)."
+    return max((name for name, *_ in CANDIDATES if name in scores), key=scores.get)
 
 
 def main(argv=None):

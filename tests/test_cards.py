@@ -44,7 +44,7 @@ def test_mix_in_repeats_the_real_digits_to_their_share():
     for share, real in ((None, 10), (0.5, 300), (0.8, 1200)):
         x, y = mix_in(xr, yr, xo, yo, real_share=share)
         assert ((x.max((1, 2)) == 0).sum(), len(x)) == (real, real + 300) and (y[:real] == np.tile(yr, real // 10)).all()
-    x, y = mix_in(xr, yr, xo, yo, n_ours=50, real_share=0.5, chosen='whatever', advice='a rule dict passes through')
+    x, y = mix_in(xr, yr, xo, yo, rule=dict(n_ours=50, real_share=0.5, chosen='whatever', advice='a mixing_rule dict'))
     assert len(x) == 100 and (y[-50:] == 3).all()
     assert len(mix_in(xr, yr, xo, yo, n_ours=0, real_share=0.5)[0]) == 10
     with pytest.raises(ValueError, match='real_share'): mix_in(xr, yr, xo, yo, real_share=0)

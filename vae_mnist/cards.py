@@ -56,8 +56,10 @@ def mix_in(x_real, y_real, # the real labelled digits: images (n, 28, 28) and la
            x_ours, y_ours, # our generated digits and their labels
            n_ours: int | None = None, # how many of ours to add (the first ones); None: all
            real_share: float | None = None, # the real digits' share of the result, by repeating them; None: each once
-           **rule) -> tuple: # the rest of a `mixing_rule` dict, so `mix_in(x, y, g.x, g.y, **mixing_rule(n))` works
+           rule: dict | None = None, # a `mixing_rule(n)`: its `n_ours` and `real_share`, in place of those two
+          ) -> tuple:
     "One training set of the real digits and ours, mixed as a rule says: `(x, y)`."
+    if rule is not None: n_ours, real_share = rule['n_ours'], rule['real_share']
     x_ours, y_ours = x_ours[:n_ours], y_ours[:n_ours]
     if real_share is not None and not 0 < real_share < 1: raise ValueError(f"real_share must be in (0, 1), got {real_share!r}")
     copies = 1 if real_share is None or not (len(x_ours) and len(x_real)) else max(1, round(real_share / (1 - real_share) * len(x_ours) / len(x_real)))

@@ -36,7 +36,7 @@ def summary(rows: list[dict]) -> dict:
         rs = [r for r in rows if r['n_labels'] == L]
         out[str(L)] = {k: dict(mean=round(statistics.mean(r[k] for r in rs), 4),
                                std=round(statistics.stdev(r[k] for r in rs), 4) if len(rs) > 1 else None, n=len(rs))
-                       for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'mlp_real_only', 'mlp_real_plus_generated',
+                       for k in ('vae_classifier', 'hidden_labels', 'real_only', 'real_plus_generated', 'mlp_real_only', 'mlp_real_plus_generated',
                                  'reader_agreement', 'seconds') if all(k in r for r in rs)}
     return out
 

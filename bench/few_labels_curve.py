@@ -43,7 +43,7 @@ def summary(res: dict) -> list:
     rows = []
     for n, gen in sorted({(r['n_labels'], r['generator']) for r in res['runs']}):
         rs = [r for r in res['runs'] if (r['n_labels'], r['generator']) == (n, gen)]
-        row = dict(n_labels=n, generator=gen, steps=rs[0].get('steps'),
+        row = dict(n_labels=n, generator=gen, steps=rs[0].get('steps'), align=all(r.get('align', False) for r in rs),  # the recipe's
                    **{k: stats([r[k] for r in rs]) for k in FIGURES if all(k in r for r in rs)})
         if 'real_plus_ours' in row and 'real_only' in row:
             row['gain'] = round(row['real_plus_ours']['mean'] - row['real_only']['mean'], 4)
@@ -79,6 +79,8 @@ def main(argv=None):
     ap.add_argument('--data-rows', action='append', default=[], help='JSON lines of bench/few_labels_data.py to merge')
     ap.add_argument('--redo-ssvae', action='store_true', help="measure the SSVAE rows again with today's recipe: the earlier "
                     "ones move to 'before' (their real_only figures, which depend only on n, the draw and the CNN recipe, are reused)")
+    ap.add_argument('--redo', default='', metavar='N,...', help="measure the SSVAE runs of these n again with today's recipe, "
+                    "replacing the finished ones (their real_only, which no generator touches, is reused)")
     ap.add_argument('--mixed', action='store_true', help="also the n real digits and ours mixed by the shipped rule for n "
                     "(cards.mixing_rule), for new runs and finished ones")
     ap.add_argument('--smoke', action='store_true', help=f"a tiny run of the same code, to check it works: {SMOKE}")
@@ -126,6 +128,9 @@ def main(argv=None):
         res['before'] = dict(rows=[r for r in res.get('rows', []) if r['generator'] == 'ssvae'], runs=[r for r in res['runs'] if r['generator'] == 'ssvae'])
         res['runs'] = [r for r in res['runs'] if r['generator'] != 'ssvae']
     if a.redo_ssvae: reuse = {(r['n_labels'], r['draw']): r['real_only'] for r in res['before']['runs']}
+    redo = {int(n) for n in a.redo.split(',') if n}
+    reuse.update({(r['n_labels'], r['draw']): r['real_only'] for r in res['runs'] if r['generator'] == 'ssvae' and r['n_labels'] in redo})
+    res['runs'] = [r for r in res['runs'] if r['generator'] != 'ssvae' or r['n_labels'] not in redo]
     done = {(r['n_labels'], r['draw']) for r in res['runs']}
     m1 = load_pretrained('ssvae-100').m1  # trained on the 22,699 images without labels: shared by every n and draw
     for n in (int(s) for s in a.labels.split(',') if s):
@@ -137,7 +142,7 @@ def main(argv=None):
                      train_ssvae(config, x, y, a.work/f"L{n}-draw{draw}", m1=m1, verbose=0)[0])
             model.latent_density = fit_ssvae_density(model, x)
             g = generate(model, len(x), seed=draw)  # the defaults: fitted density, the model's own classifier's labels
-            row = dict(n_labels=n, draw=draw, generator='ssvae', steps=config.steps, n_ours=len(g.x),
+            row = dict(n_labels=n, draw=draw, generator='ssvae', steps=config.steps, align=model.config.align, n_ours=len(g.x),
                        ssvae_classifier=round(float((model.predict_proba(x_test).argmax(1) == y_test).mean()), 4),
                        real_only=reuse.get((n, draw)) or acc(train_classifier(x[idx], y[idx], steps=steps, kind='cnn', seed=draw)),
                        ours=acc(train_classifier(g.x, g.y, steps=steps, kind='cnn', seed=draw)),

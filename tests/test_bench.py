@@ -83,7 +83,7 @@ def check_data_speed(out):
 def check_few_labels(out):
     [row] = json_lines(out)
     assert row['n_labels'] == 100 and row['draw'] == 0 and row['seconds'] > 0
-    assert all(accuracy(row[k]) for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'mlp_real_only', 'reader_agreement'))
+    assert all(accuracy(row[k]) for k in ('vae_classifier', 'hidden_labels', 'real_only', 'real_plus_generated', 'mlp_real_only', 'reader_agreement'))
     assert 'ratio' in line(out, 'ssvae-100 trained in')  # the cost: M1 + M2 against the seed's build + fit
 
 
@@ -210,3 +210,18 @@ def test_the_readme_table_is_made_from_the_results_files():
         assert sum(c.startswith('**') for c in cells) == 1, (key, cells)
     fastest = min(res['backends'][:3], key=lambda r: r['seed']['epoch_s'])
     assert f"**{fastest['seed']['epoch_s']:.3g} s**" in table
+
+
+def test_few_labels_curve_redo_measures_an_n_again(tmp_path):
+    "--redo N: the finished SSVAE runs of that n are measured again with today's recipe (and record it); real_only is reused."
+    args = ['--smoke', '--out', str(tmp_path/'u.json'), '--work', str(tmp_path/'w')]
+    first = run_bench('few_labels_curve', *args)
+    assert first.returncode == 0, tail(first.stderr)
+    again = run_bench('few_labels_curve', *args)  # finished: nothing new is measured
+    assert again.returncode == 0 and not json_lines(again.stdout), tail(again.stdout)
+    redo = run_bench('few_labels_curve', *args, '--redo', '20')
+    assert redo.returncode == 0, tail(redo.stderr)
+    [old], [new] = json_lines(first.stdout), json_lines(redo.stdout)
+    res = json.loads((tmp_path/'u.json').read_text())
+    assert [r['draw'] for r in res['runs']] == [0] and res['runs'][0] == new and new['real_only'] == old['real_only']
+    assert new['align'] is False is res['rows'][0]['align']  # the recipe's distribution alignment (SSVAEConfig().align), recorded

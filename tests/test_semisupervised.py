@@ -104,7 +104,7 @@ def test_the_experiment_and_the_shipping_paths_run_on_small_data(mnist_train, mn
     row = few_labels_run(((x, y), (xt, yt)), 100, 1, load_pretrained('mlp'), tmp_path, n_generated=200, classifier_steps=30,
                          config=SSVAEConfig(steps=60, steps_per_epoch=30, classifier='mlp', consistency=0))
     assert (row['n_labels'], row['draw'], row['n_generated']) == (100, 1, 200)
-    assert all(0 <= row[k] <= 1 for k in ('vae_classifier', 'real_only', 'real_plus_generated', 'reader_agreement'))
+    assert all(0 <= row[k] <= 1 for k in ('vae_classifier', 'hidden_labels', 'real_only', 'real_plus_generated', 'reader_agreement'))
     assert json.loads((tmp_path/'L100-draw1'/'labelled.json').read_text())['indices'] == label_split(y, 100, seed=1).tolist()
     card = train_pretrained_ssvae(((x, y), (xt, yt)), n_labels=20, assets_dir=tmp_path/'assets', work_dir=tmp_path/'work',
                                   steps=40, steps_per_epoch=20, m1={**SSVAEConfig().m1, 'epochs': 3})
@@ -175,3 +175,17 @@ def test_a_cosine_schedule_decays_to_zero(mnist_train, tmp_path):
     x, y = mnist_train
     model, history = train_ssvae(SSVAEConfig(**c, lr_schedule='cosine'), x[:1000], y[:1000], tmp_path/'cos', m1=load_pretrained('mlp'), verbose=0)
     assert len(history) == 2 and model.config.lr_schedule == 'cosine' and np.isfinite(model.predict_proba(x[:10])).all()
+
+
+def test_distribution_alignment_keeps_a_running_marginal_that_is_saved(mnist_train, tmp_path):
+    "align=True: M2's steps move the model's class marginal from uniform towards its predictions; model.keras keeps it; without align there is no such weight."
+    import keras
+    x, y = mnist_train
+    c = dict(steps=30, steps_per_epoch=30, hidden=32)
+    model, _ = train_ssvae(SSVAEConfig(**c, align=True), x[:1000], y[:1000], tmp_path/'da', m1=load_pretrained('mlp'), verbose=0)
+    m = keras.ops.convert_to_numpy(model.class_marginal)
+    assert m.sum() == pytest.approx(1, abs=1e-4) and not np.allclose(m, 0.1)  # 30 steps at momentum 0.99 leave ~26% of the start
+    again = keras.saving.load_model(tmp_path/'da'/'model.keras')
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again.class_marginal), m)
+    plain, _ = train_ssvae(SSVAEConfig(**c), x[:1000], y[:1000], tmp_path/'plain', m1=load_pretrained('mlp'), verbose=0)
+    assert not hasattr(plain, 'class_marginal') and len(plain.weights) == len(model.weights) - 1

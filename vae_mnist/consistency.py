@@ -9,7 +9,7 @@ from .backends import keras  # before any other Keras import: a missing backend 
 from keras import layers, ops
 
 # %% auto #0
-__all__ = ['StrongView', 'pseudo_label_loss']
+__all__ = ['StrongView', 'pseudo_label_loss', 'align_distribution']
 
 # %% ../nbs/10a_consistency.ipynb #0fad9a3a
 @keras.saving.register_keras_serializable(package='vae_mnist')
@@ -47,3 +47,12 @@ def pseudo_label_loss(weak_logits, strong_logits, # (B, K) each: the classifier 
     ce = keras.losses.sparse_categorical_crossentropy(ops.argmax(q, axis=-1), strong_logits, from_logits=True)
     sure = ops.cast(ops.max(q, axis=-1) >= threshold, ce.dtype)
     return ops.mean(sure * ce), ops.mean(sure)
+
+# %% ../nbs/10a_consistency.ipynb #108eab4a
+def align_distribution(weak_logits, # (B, K): the classifier on weak views of unlabelled digits
+                       marginal, # (K,): the running mean of its predictions so far
+                       momentum: float = 0.99):
+    "ReMixMatch's distribution alignment: logits of q(y | weak view) / marginal (renormalised by a softmax), and the marginal updated with this batch."
+    q = ops.stop_gradient(ops.softmax(weak_logits))
+    marginal = momentum * marginal + (1 - momentum) * ops.mean(q, axis=0)
+    return ops.stop_gradient(ops.log_softmax(weak_logits)) - ops.log(marginal), marginal

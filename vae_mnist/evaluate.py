@@ -211,8 +211,10 @@ def few_labels_run(data, n_labels: int, seed: int, # the data, L, and the label 
     # seconds: M2 training, the sum of its epochs (a run finished in `work_dir` earlier is reused, with its own seconds)
     row = dict(n_labels=n_labels, draw=seed, steps=cfg.steps, seconds=round(sum(h['seconds'] for h in history), 1),
                vae_classifier=accuracy(model.predict_proba(x_test).argmax(1), y_test))
+    idx = label_split(y, n_labels, seed)
+    hidden = np.setdiff1d(np.arange(len(x)), idx)  # training images whose labels M2 never saw: a validation split with no image held out
+    row['hidden_labels'] = accuracy(model.predict_proba(x[hidden]).argmax(1), y[hidden])
     if augment:
-        idx = label_split(y, n_labels, seed)
         g = generate(model, n_generated, seed=seed, sampler='prior', labeller='drawn')  # as few_labels.json was measured (before issue 19)
         row.update(n_generated=n_generated, reader_agreement=accuracy(classify(load_classifier(), g.x)[0], g.y))
         for kind in recipes:  # the CNN's keys are plain (real_only, ...), the MLP's prefixed (mlp_real_only, ...)

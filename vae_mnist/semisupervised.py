@@ -13,7 +13,7 @@ import numpy as np
 from keras import layers, ops
 
 from .classifier import accuracy  # not used here since the cards moved to own_labels: kept, users import it from here
-from .consistency import StrongView, pseudo_label_loss
+from .consistency import StrongView, align_distribution, pseudo_label_loss
 from .core import as_float
 from .engine import compile_epoch, jit_compile, set_seed
 from .runs import AFRESH, TrainingError, run_training
@@ -68,6 +68,7 @@ class SSVAEConfig:
     alpha: float = 0.1 # weight of the classification term, times (unlabelled images / labelled images)
     consistency: float = 10.0 # weight of FixMatch's pseudo-label term on strong views of unlabelled digits (0: Kingma's M2 alone)
     threshold: float = 0.95 # the classifier's confidence on a weak view that makes its class a pseudo-label
+    align: bool = False # ReMixMatch's distribution alignment of the pseudo-labels' source towards as many of each class (with consistency)
     weak_view: str = 'shifted' # what the pseudo-label is read from: 'shifted' (the CNN's training pass: shifts, dropout) or 'clean' (neither)
     elbo_teaches_classifier: bool = True # M2's unlabelled term trains q(y|x) (Kingma et al.); False: q only weighs it, learning from labels and consistency
     steps: int = 8000 # M2's optimizer steps
@@ -127,6 +128,8 @@ class SSVAE(keras.Model):
         self.decoder = _mlp(c.hidden, 2 * d, 'decoder')                # p(u | z, y): mean and log-variance
         self.sampler = Sampling(seed=c.seed, name='sampling')
         self.strong = StrongView(seed=c.seed + 10, name='strong_view')  # FixMatch's strong views (no weights; its seeds are saved)
+        if c.align and c.consistency: self.class_marginal = self.add_weight(shape=(c.n_classes,), initializer=keras.initializers.Constant(1 / c.n_classes),
+                                                          trainable=False, name='class_marginal')  # the running mean of q(y | x) on unlabelled digits
 
     def build(self, input_shape=None):
         "Build m1 and M2's three networks (their input sizes are known from the config)."
@@ -201,6 +204,7 @@ def m2_loss(model: SSVAE, u_l, y_l, u_u, # labelled codes (B, d) and their label
     pseudo, share = ops.zeros(()), ops.zeros(())
     if c.consistency:  # only with the term: a clean weak view (weak_view='clean') is a CNN pass of its own
         target = weak if c.weak_view == 'shifted' else model.classifier(x_u, training=False)
+        if c.align: target, marginal = align_distribution(target, model.class_marginal); model.class_marginal.assign(marginal)
         pseudo, share = pseudo_label_loss(target, model.classifier(model.strong(x_u), training=True), c.threshold)
     return labelled + unlabelled + weight * ce + c.consistency * pseudo, labelled, unlabelled, ce, pseudo, share
 

@@ -53,6 +53,6 @@ def align_distribution(weak_logits, # (B, K): the classifier on weak views of un
                        marginal, # (K,): the running mean of its predictions so far
                        momentum: float = 0.99):
     "ReMixMatch's distribution alignment: logits of q(y | weak view) / marginal (renormalised by a softmax), and the marginal updated with this batch."
-    q = ops.stop_gradient(ops.softmax(weak_logits))
-    marginal = momentum * marginal + (1 - momentum) * ops.mean(q, axis=0)
-    return ops.stop_gradient(ops.log_softmax(weak_logits)) - ops.log(marginal), marginal
+    log_q = ops.stop_gradient(ops.log_softmax(weak_logits))
+    marginal = momentum * marginal + (1 - momentum) * ops.mean(ops.exp(log_q), axis=0)
+    return log_q - ops.log(marginal), marginal
